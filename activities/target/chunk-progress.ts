@@ -1,0 +1,143 @@
+import crypto from 'node:crypto';
+import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { quoteName, quoteText } from './sql-text';
+
+/**
+ * Where each chunk stands, kept on the target in the task-info schema. A batch of rows and the
+ * chunk's new position commit in one transaction, so after any crash the position says exactly
+ * which rows are in the table: a retry resumes there, writing no row twice, key or no key.
+ */
+
+const progressTable = 'tempest_chunk_progress';
+
+export interface ChunkProgress {
+  /** Uncompressed offset just past the last committed row. */
+  pos: number;
+  rows: number;
+  /** Sum of the rows' CRC32s (decimal text: it outgrows 2^53). */
+  checksum: string;
+  checksumComplete: boolean;
+  /** Source rows the target merged or dropped by `on-duplicate` (replace/ignore). */
+  duplicates: number;
+  finished: boolean;
+}
+
+export interface ChunkIdentity {
+  taskId: string;
+  tableKey: string;
+  path: string;
+  offset: number;
+}
+
+export function progressTableName(taskInfoSchema: string): string {
+  return `${quoteName(taskInfoSchema)}.${quoteName(progressTable)}`;
+}
+
+export async function ensureProgressTable(pool: Pool, taskInfoSchema: string): Promise<void> {
+  await pool.query(`CREATE DATABASE IF NOT EXISTS ${quoteName(taskInfoSchema)}`);
+  await pool.query(
+    `CREATE TABLE IF NOT EXISTS ${progressTableName(taskInfoSchema)} (
+       task_id VARCHAR(128) NOT NULL,
+       chunk_id BINARY(20) NOT NULL COMMENT 'SHA-1 of table key, path and offset',
+       table_name VARCHAR(261) NOT NULL,
+       path VARCHAR(2048) NOT NULL,
+       \`offset\` BIGINT NOT NULL,
+       pos BIGINT NOT NULL,
+       row_count BIGINT NOT NULL,
+       checksum DECIMAL(40, 0) NOT NULL,
+       checksum_complete BOOL NOT NULL,
+       duplicates BIGINT NOT NULL,
+       finished BOOL NOT NULL,
+       update_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+       PRIMARY KEY (task_id, chunk_id),
+       KEY table_progress (task_id, table_name)
+     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
+  );
+}
+
+function chunkIdOf(chunk: ChunkIdentity): string {
+  const digest = crypto.createHash('sha1').update(JSON.stringify([chunk.tableKey, chunk.path, chunk.offset])).digest('hex');
+  return `0x${digest}`;
+}
+
+export async function readChunkProgress(pool: Pool, taskInfoSchema: string, chunk: ChunkIdentity): Promise<ChunkProgress | undefined> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT pos, row_count, CAST(checksum AS CHAR) AS checksum, checksum_complete, duplicates, finished
+       FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(chunk.taskId)} AND chunk_id = ${chunkIdOf(chunk)}`,
+  );
+  if (rows.length === 0) return undefined;
+  const row = rows[0];
+  return {
+    pos: Number(row.pos),
+    rows: Number(row.row_count),
+    checksum: String(row.checksum),
+    checksumComplete: Number(row.checksum_complete) === 1,
+    duplicates: Number(row.duplicates),
+    finished: Number(row.finished) === 1,
+  };
+}
+
+/**
+ * The statement that records `progress`, for the same transaction as the batch it follows.
+ * `batchRows`: rows the statement just before wrote; what the target merged or dropped of them
+ * (ROW_COUNT() differs from the row count under REPLACE and INSERT IGNORE) adds to `duplicates`.
+ */
+export function saveChunkProgressSql(taskInfoSchema: string, chunk: ChunkIdentity, progress: ChunkProgress, batchRows: number): string {
+  const values = [
+    quoteText(chunk.taskId),
+    chunkIdOf(chunk),
+    quoteText(chunk.tableKey),
+    quoteText(chunk.path),
+    chunk.offset,
+    progress.pos,
+    progress.rows,
+    progress.checksum,
+    progress.checksumComplete ? 1 : 0,
+    batchRows > 0 ? `${progress.duplicates} + ABS(ROW_COUNT() - ${batchRows})` : progress.duplicates,
+    progress.finished ? 1 : 0,
+  ].join(', ');
+  return `INSERT INTO ${progressTableName(taskInfoSchema)}
+            (task_id, chunk_id, table_name, path, \`offset\`, pos, row_count, checksum, checksum_complete, duplicates, finished)
+          VALUES (${values})
+          ON DUPLICATE KEY UPDATE pos = VALUES(pos), row_count = VALUES(row_count), checksum = VALUES(checksum),
+            checksum_complete = VALUES(checksum_complete), duplicates = VALUES(duplicates), finished = VALUES(finished)`;
+}
+
+export interface TableProgressTotals {
+  rows: number;
+  checksum: string;
+  checksumComplete: boolean;
+  duplicates: number;
+  chunks: number;
+}
+
+export async function readTableProgressTotals(pool: Pool | PoolConnection, taskInfoSchema: string, taskId: string, tableKey: string): Promise<TableProgressTotals> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT COUNT(*) AS chunks, COALESCE(SUM(row_count), 0) AS row_count, CAST(COALESCE(SUM(checksum), 0) AS CHAR) AS checksum,
+            COALESCE(MIN(checksum_complete), 1) AS checksum_complete, COALESCE(SUM(duplicates), 0) AS duplicates
+       FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(taskId)} AND table_name = ${quoteText(tableKey)}`,
+  );
+  const row = rows[0];
+  return {
+    rows: Number(row.row_count),
+    checksum: String(row.checksum),
+    checksumComplete: Number(row.checksum_complete) === 1,
+    duplicates: Number(row.duplicates),
+    chunks: Number(row.chunks),
+  };
+}
+
+export async function deleteTableProgress(pool: Pool, taskInfoSchema: string, taskId: string, tableKey: string): Promise<void> {
+  await pool.query(`DELETE FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(taskId)} AND table_name = ${quoteText(tableKey)}`);
+}
+
+export async function deleteTaskProgress(pool: Pool, taskInfoSchema: string, taskId: string): Promise<void> {
+  await pool.query(`DELETE FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(taskId)}`);
+}
+
+export async function tableHasProgress(pool: Pool, taskInfoSchema: string, taskId: string, tableKey: string): Promise<boolean> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT 1 FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(taskId)} AND table_name = ${quoteText(tableKey)} LIMIT 1`,
+  );
+  return rows.length > 0;
+}

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import mysql from 'mysql2/promise';
+import type { Pool, PoolOptions } from 'mysql2/promise';
+
+/** How to reach the target. Lives only in the worker's memory: never in a workflow or activity input. */
+export interface TargetSettings {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  sqlMode: string;
+  tls: '' | 'false' | 'skip-verify' | 'preferred' | 'cluster';
+  caPath: string;
+  certPath: string;
+  keyPath: string;
+  maxAllowedPacket: number;
+}
+
+/**
+ * A pool of target connections in the `binary` character set (see sql-text.ts), with the session
+ * settings every import statement relies on.
+ */
+export function createTargetPool(settings: TargetSettings, connectionLimit: number): Pool {
+  const options: PoolOptions = {
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    charset: 'BINARY',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    multipleStatements: true,
+    connectionLimit,
+    maxIdle: connectionLimit,
+    enableKeepAlive: true,
+    connectTimeout: 10_000,
+    ssl: sslOptions(settings),
+  };
+  const pool = mysql.createPool(options);
+  pool.on('connection', (connection) => {
+    // Queued before any statement of the borrower, so every statement sees these settings.
+    connection.query(
+      `SET SESSION sql_mode = ?, time_zone = '+00:00', foreign_key_checks = 0, max_statement_time = 0`,
+      [withoutBackslashEscapesOff(settings.sqlMode)],
+    );
+  });
+  return pool;
+}
+
+/** Our literals escape with backslashes; NO_BACKSLASH_ESCAPES would corrupt them. */
+function withoutBackslashEscapesOff(sqlMode: string): string {
+  return sqlMode
+    .split(',')
+    .map((mode) => mode.trim())
+    .filter((mode) => mode !== '' && mode.toUpperCase() !== 'NO_BACKSLASH_ESCAPES')
+    .join(',');
+}
+
+function sslOptions(settings: TargetSettings): PoolOptions['ssl'] {
+  switch (settings.tls) {
+    case 'skip-verify':
+      return { rejectUnauthorized: false };
+    case 'cluster':
+      return {
+        ca: settings.caPath ? fs.readFileSync(settings.caPath) : undefined,
+        cert: settings.certPath ? fs.readFileSync(settings.certPath) : undefined,
+        key: settings.keyPath ? fs.readFileSync(settings.keyPath) : undefined,
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** A text value from a `binary` connection's result (names, messages), decoded as UTF-8. */
+export function textOf(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}

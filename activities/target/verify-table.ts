@@ -1,0 +1,52 @@
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { nonRetryable } from '../failures';
+import type { TaskSettings, VerifyResult } from '../task-types';
+import { readTableProgressTotals } from './chunk-progress';
+import { checksumColumns, targetChecksumSelect } from './row-checksum';
+import { qualifiedName } from './sql-text';
+import { readTargetColumns } from './table-columns';
+
+export interface VerifyInput {
+  settings: TaskSettings;
+  table: { key: string; schema: string; name: string };
+}
+
+/**
+ * Compares what was read from the source (row count and content checksum, committed with the rows)
+ * with what the target table holds. With `checksum = "required"` a difference fails the table.
+ */
+export async function verifyTable(pool: Pool, { settings, table }: VerifyInput): Promise<VerifyResult> {
+  const source = await readTableProgressTotals(pool, settings.taskInfoSchema, settings.taskId, table.key);
+  const { covered, skipped } = checksumColumns(await readTargetColumns(pool, table.schema, table.name));
+  const [rows] = await pool.query<RowDataPacket[]>(targetChecksumSelect(qualifiedName(table.schema, table.name), covered));
+  const targetRows = Number(rows[0].row_count);
+  const targetChecksum = String(rows[0].checksum);
+  const expectedRows = source.rows - source.duplicates;
+
+  const notes: string[] = [];
+  let mismatch: string | undefined;
+  if (targetRows !== expectedRows) {
+    mismatch = `the source has ${source.rows} rows${source.duplicates ? ` (${source.duplicates} merged by on-duplicate = "${settings.onDuplicate}")` : ''}, the target table has ${targetRows}`;
+  } else if (source.duplicates > 0) {
+    notes.push(`${source.duplicates} source rows had a duplicate key and were merged by on-duplicate = "${settings.onDuplicate}", so contents were compared by row count only`);
+  } else if (!source.checksumComplete) {
+    notes.push('some values have a form whose stored value cannot be predicted, so contents were compared by row count only');
+  } else if (targetChecksum !== source.checksum) {
+    mismatch = `row counts agree (${targetRows}) but the contents differ (source checksum ${source.checksum}, target ${targetChecksum})`;
+  }
+  if (skipped.length > 0) notes.push(`columns not compared by content: ${skipped.join(', ')}`);
+
+  if (mismatch) {
+    const message = `${table.key}: verification failed: ${mismatch}.`;
+    if (settings.checksum === 'required') {
+      throw nonRetryable('VerificationError', `${message} The table needs to be imported again (destroy its checkpoint and resume).`, {
+        table: table.key,
+        sourceRows: source.rows,
+        targetRows,
+      });
+    }
+    return { status: 'skipped', sourceRows: source.rows, targetRows, note: `${message} Ignored because [post-restore] checksum = "optional".` };
+  }
+  const comparedContent = notes.length === 0 || (notes.length === 1 && skipped.length > 0);
+  return { status: comparedContent ? 'checksummed' : 'skipped', sourceRows: source.rows, targetRows, note: notes.length > 0 ? notes.join('; ') : undefined };
+}

@@ -1,0 +1,123 @@
+import type { CsvOptions } from './source/csv-reader';
+import type { FileRule } from './source/layout';
+import type { Compression, DataFile, DataFileType } from './source/layout-types';
+
+/**
+ * What a task needs to know, as recorded in Temporal's history: no password, no row data.
+ * The worker holds the connection secrets; the settings name the target only for display.
+ */
+export interface TaskSettings {
+  /** Stable for the life of one import, whatever continue-as-new or retries happen. */
+  taskId: string;
+  sourceDir: string;
+  noSchema: boolean;
+  filter: string[];
+  caseSensitive: boolean;
+  fileRules: FileRule[];
+  defaultFileRules: boolean;
+  routes: Route[];
+  csv: CsvOptions;
+  /** CSV header names map onto target columns (else the header is skipped and columns go by position). */
+  csvHeaderSchemaMatch: boolean;
+  strictFormat: boolean;
+  maxRegionSize: number;
+  readBlockSize: number;
+  onDuplicate: 'replace' | 'ignore' | 'error';
+  batchBytes: number;
+  batchRows: number;
+  maxError: number;
+  taskInfoSchema: string;
+  checksum: PostRestoreLevel;
+  analyze: PostRestoreLevel;
+  checkRequirements: boolean;
+  tableConcurrency: number;
+  regionConcurrency: number;
+  /** For messages and checkpoints only. */
+  target: { host: string; port: number; user: string };
+}
+
+export type PostRestoreLevel = 'required' | 'optional' | 'off';
+
+export interface Route {
+  schemaPattern: string;
+  tablePattern: string;
+  targetSchema: string;
+  targetTable: string;
+}
+
+/** One target table and every source file that goes into it (several with `[[routes]]`). */
+export interface TablePlan {
+  /** Lightning's table key of the target table: `db`.`t`. */
+  key: string;
+  schema: string;
+  name: string;
+  /** The source tables' schema files; the first creates the target table. */
+  schemaFiles: string[];
+  dataFiles: DataFile[];
+  totalBytes: number;
+}
+
+export interface DatabasePlan {
+  name: string;
+  schemaFile?: string;
+}
+
+export interface ViewPlan {
+  key: string;
+  schema: string;
+  name: string;
+  schemaFile: string;
+}
+
+export interface SourcePlan {
+  databases: DatabasePlan[];
+  tables: TablePlan[];
+  views: ViewPlan[];
+}
+
+/** A piece of one data file imported by one activity: the whole file, or a row-aligned byte range. */
+export interface ChunkPlan {
+  /** Lightning's chunk key: `{path}:{offset}`. */
+  key: string;
+  path: string;
+  type: DataFileType;
+  compression: Compression;
+  /** Where the chunk starts in the uncompressed stream. */
+  offset: number;
+  /** Where it ends; -1 until known, for compressed files. */
+  endOffset: number;
+  /** The file as planned, so a changed input is noticed. */
+  fileSize: number;
+  mtimeMs: number;
+  /** CSV header names, for chunks that do not start at the header. */
+  columns?: string[];
+}
+
+export interface ChunkInput {
+  settings: TaskSettings;
+  table: { key: string; schema: string; name: string };
+  chunk: ChunkPlan;
+}
+
+export interface ChunkResult {
+  rows: number;
+  /** Uncompressed offset the chunk ended at. */
+  endOffset: number;
+}
+
+/** Heartbeat details of a running chunk: enough for live progress, nothing from the rows. */
+export interface ChunkHeartbeat {
+  chunkKey: string;
+  pos: number;
+  rows: number;
+  /** Bytes of the chunk's span on disk read so far. */
+  diskBytes: number;
+}
+
+export interface VerifyResult {
+  status: 'checksummed' | 'skipped';
+  sourceRows: number;
+  targetRows: number;
+  /** Why the checksum was not compared, when it was not. */
+  note?: string;
+}

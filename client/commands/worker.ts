@@ -1,0 +1,40 @@
+import { NativeConnection } from '@temporalio/worker';
+import { createImportWorker } from '../../worker/create-worker';
+import type { Config } from '../config/schema';
+import { installLogging } from '../logging';
+import { targetSettingsOf } from '../task-settings';
+import { defaultStateDir } from '../temporal/connect';
+import { ensureDevServer } from '../temporal/dev-server';
+
+/**
+ * `tempest worker`: runs import workflows and activities for the configured task queue until
+ * stopped. More workers, on more machines, share the work of one task.
+ */
+export async function runWorker(config: Config, out: (line: string) => void): Promise<number> {
+  const temporal = config.temporal;
+  const address =
+    temporal.address ||
+    (await ensureDevServer({ stateDir: temporal['state-dir'] || defaultStateDir(), port: temporal['dev-server-port'], uiPort: temporal['dev-server-ui-port'] })).address;
+  installLogging(config.lightning.level, config.lightning.file || undefined);
+  const connection = await NativeConnection.connect({ address });
+  const { worker, close } = await createImportWorker({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: temporal['task-queue'],
+    target: targetSettingsOf(config),
+    regionConcurrency: config.lightning['region-concurrency'],
+  });
+  const shutdown = () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  out(`worker on ${address}, namespace ${temporal.namespace}, task queue ${temporal['task-queue']}, ${config.lightning['region-concurrency']} chunks at once`);
+  try {
+    await worker.run();
+  } finally {
+    await close();
+    await connection.close();
+  }
+  return 0;
+}

@@ -1,0 +1,187 @@
+import os from 'node:os';
+import { z } from 'zod';
+import { parseByteSize } from './byte-size';
+
+/**
+ * The `tidb-lightning.toml` keys Tempest understands, with Lightning's names and meanings
+ * (shared/LIGHTNING-COMPAT.md §2), plus a `[temporal]` section of our own.
+ * Every section is strict: an unknown key is an error that names it, so a typo is never ignored.
+ */
+
+const byteSize = z
+  .union([z.number().int().positive(), z.string()])
+  .transform((value, ctx) => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a size (write e.g. 256MiB, 96KiB or a number of bytes)` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+/** Lightning accepts true/false as well as the three words for post-restore steps. */
+const postRestoreLevel = z
+  .union([z.enum(['required', 'optional', 'off']), z.boolean()])
+  .transform((value) => (value === true ? 'required' : value === false ? 'off' : value));
+
+const characterSet = z.enum(['auto', 'utf8mb4', 'utf8', 'gb18030', 'gbk', 'latin1', 'binary']);
+
+const lightning = z
+  .object({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    file: z.string().default(''),
+    'table-concurrency': z.number().int().positive().default(6),
+    'index-concurrency': z.number().int().positive().default(2),
+    'region-concurrency': z.number().int().positive().default(os.availableParallelism()),
+    'io-concurrency': z.number().int().positive().default(5),
+    'check-requirements': z.boolean().default(true),
+    'max-error': z.number().int().nonnegative().default(0),
+    'task-info-schema-name': z.string().min(1).default('lightning_task_info'),
+  })
+  .strict();
+
+const checkpoint = z
+  .object({
+    enable: z.boolean().default(true),
+    driver: z.enum(['file', 'mysql']).default('file'),
+    schema: z.string().min(1).default('tidb_lightning_checkpoint'),
+    dsn: z.string().default(''),
+    'keep-after-success': z.union([z.boolean(), z.enum(['remove', 'rename', 'origin'])]).default(false),
+  })
+  .strict();
+
+const tikvImporter = z
+  .object({
+    backend: z.enum(['tidb', 'local']).default('tidb'),
+    'on-duplicate': z.enum(['replace', 'ignore', 'error']).default('replace'),
+    'logical-import-batch-size': byteSize.default(1024 * 1024),
+    'logical-import-batch-rows': z.number().int().positive().default(65536),
+  })
+  .strict();
+
+const conflict = z
+  .object({
+    strategy: z.enum(['', 'error', 'replace', 'ignore']).default(''),
+    threshold: z.number().int().nonnegative().default(10000),
+    'max-record-rows': z.number().int().nonnegative().default(10000),
+  })
+  .strict();
+
+const csv = z
+  .object({
+    separator: z.string().min(1).default(','),
+    delimiter: z.string().max(1).default('"'),
+    terminator: z.string().default(''),
+    header: z.boolean().default(true),
+    'header-schema-match': z.boolean().default(true),
+    'not-null': z.boolean().default(false),
+    null: z.union([z.string(), z.array(z.string())]).transform((value) => (Array.isArray(value) ? value : [value])).default(['\\N']),
+    'backslash-escape': z.boolean().default(true),
+    'trim-last-separator': z.boolean().default(false),
+    'escaped-by': z.string().max(1).optional(),
+  })
+  .strict();
+
+const fileRule = z
+  .object({
+    pattern: z.string().min(1),
+    schema: z.string().default(''),
+    table: z.string().default(''),
+    type: z.enum(['sql', 'csv', 'parquet', 'schema-schema', 'table-schema', 'view-schema', 'ignore']),
+    key: z.string().default(''),
+    compression: z.enum(['', 'gz', 'gzip', 'zstd', 'zst', 'snappy']).default(''),
+  })
+  .strict();
+
+const mydumper = z
+  .object({
+    'data-source-dir': z.string().min(1, 'is required: the folder of the dump to import'),
+    'no-schema': z.boolean().default(false),
+    'character-set': characterSet.default('auto'),
+    'data-character-set': characterSet.default('binary'),
+    'data-invalid-char-replace': z.string().default('\uFFFD'),
+    'strict-format': z.boolean().default(false),
+    'max-region-size': byteSize.default(256 * 1024 * 1024),
+    'read-block-size': byteSize.default(64 * 1024),
+    filter: z
+      .array(z.string())
+      .default(['*.*', '!mysql.*', '!sys.*', '!INFORMATION_SCHEMA.*', '!PERFORMANCE_SCHEMA.*', '!METRICS_SCHEMA.*', '!INSPECTION_SCHEMA.*']),
+    'case-sensitive': z.boolean().default(false),
+    'default-file-rules': z.boolean().default(true),
+    csv: csv.default(csv.parse({})),
+    files: z.array(fileRule).default([]),
+  })
+  .strict();
+
+const security = z
+  .object({
+    'ca-path': z.string().default(''),
+    'cert-path': z.string().default(''),
+    'key-path': z.string().default(''),
+  })
+  .strict();
+
+const tidb = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535).default(4000),
+    user: z.string().default('root'),
+    password: z.string().default(''),
+    'sql-mode': z.string().default('STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'),
+    tls: z.enum(['', 'false', 'skip-verify', 'preferred', 'cluster']).default(''),
+    'max-allowed-packet': byteSize.default(64 * 1024 * 1024),
+    security: security.default(security.parse({})),
+  })
+  .strict();
+
+const postRestore = z
+  .object({
+    checksum: postRestoreLevel.default('required'),
+    analyze: postRestoreLevel.default('optional'),
+  })
+  .strict();
+
+const route = z
+  .object({
+    'schema-pattern': z.string().min(1),
+    'table-pattern': z.string().default(''),
+    'target-schema': z.string().min(1),
+    'target-table': z.string().default(''),
+  })
+  .strict();
+
+const cron = z
+  .object({
+    'log-progress': z.string().default('5m'),
+  })
+  .strict();
+
+const temporal = z
+  .object({
+    /** Empty: start a local dev server and an in-process worker. */
+    address: z.string().default(''),
+    namespace: z.string().min(1).default('default'),
+    'task-queue': z.string().min(1).default('tempest'),
+    /** Where the embedded dev server keeps its SQLite history, so a restart resumes. */
+    'state-dir': z.string().default(''),
+    'dev-server-port': z.number().int().min(1).max(65535).default(7233),
+    'dev-server-ui-port': z.number().int().min(1).max(65535).default(8233),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    lightning: lightning.default(lightning.parse({})),
+    checkpoint: checkpoint.default(checkpoint.parse({})),
+    'tikv-importer': tikvImporter.default(tikvImporter.parse({})),
+    conflict: conflict.default(conflict.parse({})),
+    mydumper,
+    tidb: tidb.default(tidb.parse({})),
+    'post-restore': postRestore.default(postRestore.parse({})),
+    routes: z.array(route).default([]),
+    cron: cron.default(cron.parse({})),
+    temporal: temporal.default(temporal.parse({})),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;

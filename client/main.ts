@@ -1,0 +1,94 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, type ConfigOverrides } from './config/load';
+import { runImport } from './commands/import';
+import { runStatus } from './commands/status';
+import { runWorker } from './commands/worker';
+import { UserError } from './user-error';
+
+const out = (line: string) => process.stdout.write(line + '\n');
+
+function parseBoolean(value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new InvalidArgumentError('expected true or false');
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError('expected a port number');
+  return port;
+}
+
+/** The `tidb-lightning` flags that override the config file, on every command that reads it. */
+function withConfigFlags(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'tidb-lightning.toml')
+    .option('-d, --data-source-dir <dir>', 'the dump to import ([mydumper] data-source-dir)')
+    .option('-L, --log-level <level>', '[lightning] level')
+    .option('-f, --filter <rule>', 'table filter rule, repeatable ([mydumper] filter)', (rule: string, rules: string[] = []) => [...rules, rule])
+    .option('--backend <backend>', '[tikv-importer] backend (only "tidb")')
+    .option('--tidb-host <host>', '[tidb] host')
+    .option('--tidb-port <port>', '[tidb] port', parsePort)
+    .option('--tidb-user <user>', '[tidb] user')
+    .option('--tidb-password <password>', '[tidb] password')
+    .option('--checksum <level>', '[post-restore] checksum: required, optional or off')
+    .option('--analyze <level>', '[post-restore] analyze: required, optional or off')
+    .option('--check-requirements <bool>', '[lightning] check-requirements', parseBoolean)
+    .option('--enable-checkpoint <bool>', '[checkpoint] enable', parseBoolean)
+    .option('--temporal-address <host:port>', '[temporal] address (default: an embedded dev server)');
+}
+
+function configFrom(options: Record<string, unknown>) {
+  const overrides: ConfigOverrides = {
+    sourceDir: options.dataSourceDir as string | undefined,
+    logLevel: options.logLevel as string | undefined,
+    filter: options.filter as string[] | undefined,
+    backend: options.backend as string | undefined,
+    tidbHost: options.tidbHost as string | undefined,
+    tidbPort: options.tidbPort as number | undefined,
+    tidbUser: options.tidbUser as string | undefined,
+    tidbPassword: options.tidbPassword as string | undefined,
+    checksum: options.checksum as string | undefined,
+    analyze: options.analyze as string | undefined,
+    checkRequirements: options.checkRequirements as boolean | undefined,
+    enableCheckpoint: options.enableCheckpoint as boolean | undefined,
+    temporalAddress: options.temporalAddress as string | undefined,
+  };
+  return loadConfig(options.config as string | undefined, overrides);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('tempest')
+    .description('Durable imports of Dumpling/mydumper dumps, CSV and Parquet into MySQL-compatible databases, on Temporal')
+    .showHelpAfterError();
+
+  withConfigFlags(program.command('import').description('import the dump: start the task, or attach to it if it is already running'))
+    .addOption(new Option('--detach', 'start the task and return without following it'))
+    .action(async (options) => {
+      exitCode = await runImport(configFrom(options), { detach: Boolean(options.detach), out });
+    });
+
+  withConfigFlags(program.command('worker').description('run a worker for the configured Temporal task queue until stopped')).action(async (options) => {
+    exitCode = await runWorker(configFrom(options), out);
+  });
+
+  withConfigFlags(program.command('status').description('print where the task of this config stands')).action(async (options) => {
+    exitCode = await runStatus(configFrom(options), out);
+  });
+
+  await program.parseAsync(argv);
+  return exitCode;
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UserError) {
+      process.stderr.write(`tempest: ${error.message}\n`);
+      process.exit(error.exitCode);
+    }
+    process.stderr.write(`tempest: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(70);
+  },
+);

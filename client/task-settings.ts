@@ -1,0 +1,81 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { TargetSettings } from '../activities/target/connection';
+import type { ImportTaskInput } from '../workflows/definitions';
+import type { Config } from './config/schema';
+
+/** What the workflow is given: everything but secrets. */
+export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
+  const { lightning, mydumper, tidb } = config;
+  const importer = config['tikv-importer'];
+  const csv = mydumper.csv;
+  const conflictStrategy = config.conflict.strategy;
+  return {
+    sourceDir: mydumper['data-source-dir'],
+    noSchema: mydumper['no-schema'],
+    filter: mydumper.filter,
+    caseSensitive: mydumper['case-sensitive'],
+    fileRules: mydumper.files,
+    defaultFileRules: mydumper['default-file-rules'],
+    routes: config.routes.map((route) => ({
+      schemaPattern: route['schema-pattern'],
+      tablePattern: route['table-pattern'],
+      targetSchema: route['target-schema'],
+      targetTable: route['target-table'],
+    })),
+    csv: {
+      separator: csv.separator,
+      delimiter: csv.delimiter,
+      terminator: csv.terminator,
+      header: csv.header,
+      notNull: csv['not-null'],
+      null: csv.null,
+      backslashEscape: csv['backslash-escape'],
+      trimLastSeparator: csv['trim-last-separator'],
+      escapedBy: csv['escaped-by'],
+    },
+    csvHeaderSchemaMatch: csv['header-schema-match'],
+    strictFormat: mydumper['strict-format'],
+    maxRegionSize: mydumper['max-region-size'],
+    readBlockSize: mydumper['read-block-size'],
+    onDuplicate: conflictStrategy === '' ? importer['on-duplicate'] : conflictStrategy,
+    batchBytes: importer['logical-import-batch-size'],
+    batchRows: importer['logical-import-batch-rows'],
+    maxError: lightning['max-error'],
+    taskInfoSchema: lightning['task-info-schema-name'],
+    checksum: config['post-restore'].checksum,
+    analyze: config['post-restore'].analyze,
+    checkRequirements: lightning['check-requirements'],
+    tableConcurrency: lightning['table-concurrency'],
+    regionConcurrency: lightning['region-concurrency'],
+    target: { host: tidb.host, port: tidb.port, user: tidb.user },
+  };
+}
+
+/** The connection secrets: handed to the worker in memory, never to Temporal. */
+export function targetSettingsOf(config: Config): TargetSettings {
+  const { tidb } = config;
+  return {
+    host: tidb.host,
+    port: tidb.port,
+    user: tidb.user,
+    password: tidb.password,
+    sqlMode: tidb['sql-mode'],
+    tls: tidb.tls,
+    caPath: tidb.security['ca-path'],
+    certPath: tidb.security['cert-path'],
+    keyPath: tidb.security['key-path'],
+    maxAllowedPacket: tidb['max-allowed-packet'],
+  };
+}
+
+/**
+ * One workflow id per (source, target): starting the same import again attaches to the running
+ * task instead of starting a second one that would write the same rows.
+ */
+export function taskWorkflowId(config: Config): string {
+  const identity = JSON.stringify([config.mydumper['data-source-dir'], config.tidb.host, config.tidb.port, config.mydumper.filter, config.routes]);
+  const digest = crypto.createHash('sha256').update(identity).digest('hex').slice(0, 12);
+  const name = path.basename(config.mydumper['data-source-dir']).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
+  return `tempest-import-${name}-${digest}`;
+}

@@ -1,0 +1,109 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { TablePlan, TaskSettings, VerifyResult } from '../activities/task-types';
+import { CheckpointStatus, failedStatus } from './checkpoint-status';
+import { forEachConcurrently } from './concurrency';
+import { tableProgressQuery, type TableProgress } from './definitions';
+
+export interface ImportTableInput {
+  settings: TaskSettings;
+  table: TablePlan;
+}
+
+export interface ImportTableResult {
+  status: number;
+  rows: number;
+  verify?: VerifyResult;
+}
+
+const { planTableChunks } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumInterval: '30 seconds' },
+});
+
+/** A chunk heartbeats after every batch: a worker that dies is noticed within the heartbeat timeout. */
+const { importChunk } = proxyActivities<Activities>({
+  startToCloseTimeout: '7 days',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+const { verifyTable, analyzeTable } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 day',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumInterval: '1 minute' },
+});
+
+/**
+ * One target table: cut its files into chunks, import the chunks (at most region-concurrency at
+ * once), then verify the table against the source and analyze it.
+ */
+export async function importTable({ settings, table }: ImportTableInput): Promise<ImportTableResult> {
+  const progress: TableProgress = { key: table.key, status: CheckpointStatus.loaded, chunks: [] };
+  setHandler(tableProgressQuery, () => progress);
+  const tableRef = { key: table.key, schema: table.schema, name: table.name };
+  let stage: number = CheckpointStatus.allWritten;
+
+  try {
+    const chunks = await planTableChunks({ settings, table });
+    progress.chunks = chunks.map((chunk) => ({
+      key: chunk.key,
+      path: chunk.path,
+      offset: chunk.offset,
+      endOffset: chunk.endOffset,
+      diskBytes: chunk.compression === 'none' ? chunk.endOffset - chunk.offset : chunk.fileSize,
+      status: 'pending',
+      rows: 0,
+    }));
+
+    await forEachConcurrently(chunks, settings.regionConcurrency, async (chunk, index) => {
+      const state = progress.chunks[index];
+      state.status = 'running';
+      try {
+        const result = await importChunk({ settings, table: tableRef, chunk });
+        Object.assign(state, { status: 'finished', rows: result.rows, endOffset: result.endOffset });
+      } catch (error) {
+        state.status = 'failed';
+        throw error;
+      }
+    });
+    progress.status = CheckpointStatus.allWritten;
+    const rows = progress.chunks.reduce((sum, chunk) => sum + chunk.rows, 0);
+
+    let verify: VerifyResult | undefined;
+    stage = CheckpointStatus.checksummed;
+    if (settings.checksum === 'off') progress.status = CheckpointStatus.checksumSkipped;
+    else {
+      verify = await verifyTable({ settings, table: tableRef });
+      progress.status = verify.status === 'checksummed' ? CheckpointStatus.checksummed : CheckpointStatus.checksumSkipped;
+    }
+
+    stage = CheckpointStatus.analyzed;
+    if (settings.analyze === 'off') progress.status = CheckpointStatus.analyzeSkipped;
+    else {
+      try {
+        await analyzeTable({ table: tableRef });
+        progress.status = CheckpointStatus.analyzed;
+      } catch (error) {
+        if (settings.analyze === 'required') throw error;
+        progress.status = CheckpointStatus.analyzeSkipped;
+      }
+    }
+    return { status: progress.status, rows, verify };
+  } catch (error) {
+    progress.status = failedStatus(stage);
+    throw ApplicationFailure.create({
+      type: 'TableFailed',
+      message: rootMessage(error),
+      nonRetryable: true,
+      details: [{ table: table.key, status: progress.status }],
+    });
+  }
+}
+
+/** The activity's own message (it names the table, file and offset), not the wrappers around it. */
+function rootMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}

@@ -1,0 +1,2 @@
+export { importTask } from './import-task';
+export { importTable } from './import-table';
