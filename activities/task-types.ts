@@ -32,6 +32,8 @@ export interface TaskSettings {
   checkRequirements: boolean;
   tableConcurrency: number;
   regionConcurrency: number;
+  /** A Temporal duration ("20s"): a chunk that does not heartbeat for this long is retried elsewhere. */
+  chunkHeartbeatTimeout: string;
   /** For messages and checkpoints only. */
   target: { host: string; port: number; user: string };
 }

@@ -48,6 +48,7 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
     checkRequirements: lightning['check-requirements'],
     tableConcurrency: lightning['table-concurrency'],
     regionConcurrency: lightning['region-concurrency'],
+    chunkHeartbeatTimeout: config.temporal['heartbeat-timeout'],
     target: { host: tidb.host, port: tidb.port, user: tidb.user },
   };
 }

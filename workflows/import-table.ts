@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TablePlan, TaskSettings, VerifyResult } from '../activities/task-types';
 import { CheckpointStatus, failedStatus } from './checkpoint-status';
@@ -21,13 +22,6 @@ const { planTableChunks } = proxyActivities<Activities>({
   retry: { maximumInterval: '30 seconds' },
 });
 
-/** A chunk heartbeats after every batch: a worker that dies is noticed within the heartbeat timeout. */
-const { importChunk } = proxyActivities<Activities>({
-  startToCloseTimeout: '7 days',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
-
 const { verifyTable, analyzeTable } = proxyActivities<Activities>({
   startToCloseTimeout: '1 day',
   heartbeatTimeout: '1 minute',
@@ -43,6 +37,12 @@ export async function importTable({ settings, table }: ImportTableInput): Promis
   setHandler(tableProgressQuery, () => progress);
   const tableRef = { key: table.key, schema: table.schema, name: table.name };
   let stage: number = CheckpointStatus.allWritten;
+  // A chunk heartbeats after every batch: a worker that dies is noticed within the heartbeat timeout.
+  const { importChunk } = proxyActivities<Activities>({
+    startToCloseTimeout: '7 days',
+    heartbeatTimeout: settings.chunkHeartbeatTimeout as Duration,
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
 
   try {
     const chunks = await planTableChunks({ settings, table });

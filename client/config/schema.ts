@@ -166,6 +166,8 @@ const temporal = z
     'state-dir': z.string().default(''),
     'dev-server-port': z.number().int().min(1).max(65535).default(7233),
     'dev-server-ui-port': z.number().int().min(1).max(65535).default(8233),
+    /** How long a chunk may go silent before Temporal gives it to another worker: how fast a dead worker is noticed. */
+    'heartbeat-timeout': z.string().regex(/^\d+(ms|s|m)$/, 'write a duration such as "20s"').default('20s'),
   })
   .strict();
 

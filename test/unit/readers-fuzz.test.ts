@@ -625,6 +625,7 @@ function checkOutcome(got: Outcome, start: number, length: number, what: string)
     const { offset } = got.error;
     assert.ok(Number.isInteger(offset) && offset >= start && offset <= start + length, `error offset ${offset} outside [${start}, ${start + length}], ${what}`);
     assert.ok(got.error.reason.length > 0 && got.error.reason.length < 200, `reason '${got.error.reason}', ${what}`);
+    assert.ok(!got.error.reason.startsWith('internal error'), `${got.error.reason}, ${what}`);
   }
 }
 

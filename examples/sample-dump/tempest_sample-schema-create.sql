@@ -1,0 +1,2 @@
+/*!40101 SET NAMES binary*/;
+CREATE DATABASE `tempest_sample` /*!40100 DEFAULT CHARACTER SET utf8mb4 */;

@@ -1,0 +1,30 @@
+import crypto from 'node:crypto';
+import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
+
+/** The local MariaDB the suite imports into (root, no password), as on the machines this runs on. */
+export const mariadb = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+
+/** A name no other test (or earlier run) uses, for databases, schemas and task queues. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${crypto.randomBytes(4).toString('hex')}`;
+}
+
+/** A plain utf8mb4 connection for preparing and inspecting databases. */
+export function adminConnection(): Promise<Connection> {
+  return mysql.createConnection({ ...mariadb, charset: 'utf8mb4', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, multipleStatements: true });
+}
+
+export async function dropDatabases(connection: Connection, names: readonly string[]): Promise<void> {
+  for (const name of names) await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+}
+
+/** Every row of a table, sorted by all its columns: two tables hold the same rows when these are equal. */
+export async function sortedRows(connection: Connection, schema: string, table: string): Promise<unknown[][]> {
+  const [columns] = await connection.query<RowDataPacket[]>(
+    'SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    [schema, table],
+  );
+  const order = columns.map((_, index) => index + 1).join(', ');
+  const [rows] = await connection.query({ sql: `SELECT * FROM \`${schema}\`.\`${table}\` ORDER BY ${order}`, rowsAsArray: true });
+  return rows as unknown[][];
+}
