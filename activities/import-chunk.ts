@@ -36,7 +36,10 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
   const writer = new ChunkWriter(context, input, identity, columns, committed);
   let opened: OpenedDataFile;
   try {
-    opened = openDataFile(chunk.path, chunk.compression, committed.pos, settings.readBlockSize);
+    // A CSV row needs no context, so a resumed CSV chunk reads from its position; an SQL row needs
+    // its INSERT statement's head, so SQL is read from the chunk's start and rows up to the position skipped.
+    const readFrom = chunk.type === 'csv' ? committed.pos : chunk.offset;
+    opened = openDataFile(chunk.path, chunk.compression, readFrom, settings.readBlockSize);
   } catch (error) {
     if (error instanceof UnsupportedCompressionError) throw nonRetryable('SourceFormatError', `${chunk.path}: ${error.message}`);
     throw error;
