@@ -8,7 +8,7 @@ import type { Connection } from 'mysql2/promise';
 import { rootCauseMessage } from '../../client/failure-message';
 import { generateDump, loadReference, seededRandom, type DumpFixture } from '../helpers/dump-fixture';
 import { makeTempDir, spawnWorker, startImport, waitForExit, writeConfig } from '../helpers/import-harness';
-import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
+import { adminConnection, committedRows, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -36,14 +36,6 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function committedRows(): Promise<number> {
-  try {
-    const [rows] = await db.query(`SELECT COALESCE(SUM(row_count), 0) AS n FROM \`${taskInfo}\`.tempest_chunk_progress`);
-    return Number((rows as Array<{ n: string }>)[0].n);
-  } catch {
-    return 0; // not created yet
-  }
-}
 
 test('kill -9 of the worker at random moments, five times or more: every table ends equal to the source', async () => {
   const config = writeConfig(dir, {
@@ -75,7 +67,7 @@ test('kill -9 of the worker at random moments, five times or more: every table e
   let kills = 0;
   while (!finished && kills < killPoints.length) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    if ((await committedRows()) < killPoints[kills] * totalRows || finished) continue;
+    if ((await committedRows(db, taskInfo)) < killPoints[kills] * totalRows || finished) continue;
     worker.kill('SIGKILL');
     await waitForExit(worker);
     kills++;

@@ -1,0 +1,45 @@
+/**
+ * Records the histories that the replay test replays: run it when a deliberate change to the
+ * workflows makes old histories obsolete (and say so: in-flight imports of the old shape break).
+ *   node dist/test/helpers/record-histories.js
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { makeTempDir, startImport, withWorker, writeConfig } from './import-harness';
+import { adminConnection, dropDatabases, uniqueName } from './target-db';
+import { startTemporal } from './temporal';
+import { fetchTaskHistories } from './task-histories';
+
+const fixtures = path.resolve(__dirname, '../../../test/fixtures/histories');
+
+async function main(): Promise<void> {
+  const env = await startTemporal();
+  const db = await adminConnection();
+  const dir = makeTempDir('tempest-record');
+  const sample = path.resolve(__dirname, '../../../examples/sample-dump');
+  const taskInfo = uniqueName('tempest_record_info');
+  try {
+    await dropDatabases(db, ['tempest_sample']);
+    const config = writeConfig(dir, { sourceDir: sample, temporalAddress: env.address, taskQueue: 'record', taskInfoSchema: taskInfo });
+    const handle = await startImport(env.client, config);
+    const histories = await withWorker(env.nativeConnection, config, async () => {
+      await handle.result();
+      return fetchTaskHistories(env.client, handle.workflowId);
+    });
+    fs.mkdirSync(fixtures, { recursive: true });
+    histories.forEach((recorded, index) => {
+      const type = index === 0 ? 'import-task' : `import-table-${index}`;
+      const history = JSON.parse(historyToJSON(recorded.history as never));
+      fs.writeFileSync(path.join(fixtures, `${type}.json`), JSON.stringify({ workflowId: recorded.workflowId, history }));
+    });
+    console.log(`recorded ${histories.length} histories in ${fixtures}`);
+  } finally {
+    await dropDatabases(db, ['tempest_sample', taskInfo]);
+    await db.end();
+    await env.teardown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();
