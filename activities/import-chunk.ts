@@ -58,6 +58,8 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
     }
     return await writer.finish();
   } catch (error) {
+    // The rows before a malformed one are good: keep them, so a fixed file resumes right at the problem.
+    if (error instanceof SourceFormatError) await writer.commitPending();
     throw describeFailure(error, input);
   } finally {
     opened.close();
@@ -160,6 +162,10 @@ class ChunkWriter {
   async finish(): Promise<ChunkResult> {
     await this.flush(true);
     return { rows: this.progress.rows, endOffset: this.progress.pos };
+  }
+
+  async commitPending(): Promise<void> {
+    await this.flush(false);
   }
 
   heartbeat(): ChunkHeartbeat {

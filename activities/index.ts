@@ -1,17 +1,19 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'mysql2/promise';
+import { finishCheckpoint, keepCheckpointCurrent, type CheckpointDependencies, type CheckpointInput } from './checkpoint/keep-checkpoint';
 import { toActivityFailure } from './failures';
 import { importChunk as importChunkRows } from './import-chunk';
 import { planChunks } from './source/plan-chunks';
 import { planSource as planSourceFiles } from './source/plan-source';
 import { deleteTableProgress, deleteTaskProgress, ensureProgressTable } from './target/chunk-progress';
+import { destroyTargetTable } from './target/destroy-table';
 import { precheckTargetTables, type PrecheckInput } from './target/precheck';
 import { restoreDatabase, restoreTable, restoreView } from './target/restore-schema';
 import { qualifiedName } from './target/sql-text';
 import { verifyTable as verifyTableContents, type VerifyInput } from './target/verify-table';
 import type { ChunkInput, ChunkPlan, ChunkResult, DatabasePlan, SourcePlan, TablePlan, TaskSettings, VerifyResult, ViewPlan } from './task-types';
 
-export interface ActivityDependencies {
+export interface ActivityDependencies extends CheckpointDependencies {
   /** The target, with the worker's own credentials. */
   pool: Pool;
 }
@@ -20,7 +22,8 @@ export interface ActivityDependencies {
  * Every side effect of an import, as activities. Each is a small function over the worker's target
  * pool; the logic lives in `source/` and `target/` and is testable without Temporal.
  */
-export function createActivities({ pool }: ActivityDependencies) {
+export function createActivities(deps: ActivityDependencies) {
+  const { pool } = deps;
   const heartbeat = (details?: unknown) => Context.current().heartbeat(details);
   return sanitized({
     async planSource(settings: TaskSettings): Promise<SourcePlan> {
@@ -80,8 +83,21 @@ export function createActivities({ pool }: ActivityDependencies) {
       }
     },
 
+    async destroyTable(input: { settings: TaskSettings; table: TablePlan }): Promise<void> {
+      await destroyTargetTable(pool, input.settings, input.table);
+    },
+
     async forgetTableProgress(input: { settings: TaskSettings; tableKey: string }): Promise<void> {
       await deleteTableProgress(pool, input.settings.taskInfoSchema, input.settings.taskId, input.tableKey);
+    },
+
+    async keepCheckpoint(input: CheckpointInput): Promise<void> {
+      const context = Context.current();
+      await keepCheckpointCurrent(deps, input, () => context.heartbeat(), context.cancellationSignal);
+    },
+
+    async finishCheckpoint(input: CheckpointInput): Promise<void> {
+      await finishCheckpoint(deps, input);
     },
 
     async forgetTaskProgress(settings: TaskSettings): Promise<void> {

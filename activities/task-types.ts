@@ -32,10 +32,22 @@ export interface TaskSettings {
   checkRequirements: boolean;
   tableConcurrency: number;
   regionConcurrency: number;
+  /** Lightning-format snapshots of the checkpoint (Temporal's history is the checkpoint itself). */
+  checkpoint: CheckpointSettings;
   /** A Temporal duration ("20s"): a chunk that does not heartbeat for this long is retried elsewhere. */
   chunkHeartbeatTimeout: string;
   /** For messages and checkpoints only. */
   target: { host: string; port: number; user: string };
+}
+
+export interface CheckpointSettings {
+  enable: boolean;
+  driver: 'file' | 'mysql';
+  /** The checkpoint schema of the MySQL driver (its server and credentials stay with the worker). */
+  schema: string;
+  /** The file of the file driver. */
+  file: string;
+  keepAfterSuccess: boolean | 'remove' | 'rename' | 'origin';
 }
 
 export type PostRestoreLevel = 'required' | 'optional' | 'off';

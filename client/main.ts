@@ -1,6 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type ConfigOverrides } from './config/load';
+import type { CheckpointCtlRequest } from '../workflows/definitions';
+import { runCheckpointExport } from './commands/checkpoint-export';
+import { runCtl } from './commands/ctl';
 import { runImport } from './commands/import';
+import { taskSelector } from './commands/operator-help';
 import { runStatus } from './commands/status';
 import { runWorker } from './commands/worker';
 import { UserError } from './user-error';
@@ -66,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
   withConfigFlags(program.command('import').description('import the dump: start the task, or attach to it if it is already running'))
     .addOption(new Option('--detach', 'start the task and return without following it'))
     .action(async (options) => {
-      exitCode = await runImport(configFrom(options), { detach: Boolean(options.detach), out });
+      exitCode = await runImport(configFrom(options), { detach: Boolean(options.detach), selector: taskSelector(options), out });
     });
 
   withConfigFlags(program.command('worker').description('run a worker for the configured Temporal task queue until stopped')).action(async (options) => {
@@ -74,8 +78,33 @@ async function main(argv: string[]): Promise<number> {
   });
 
   withConfigFlags(program.command('status').description('print where the task of this config stands')).action(async (options) => {
-    exitCode = await runStatus(configFrom(options), out);
+    exitCode = await runStatus(configFrom(options), taskSelector(options), out);
   });
+
+  const repeatable = (value: string, previous: string[] = []) => [...previous, value];
+  withConfigFlags(program.command('ctl').description('tidb-lightning-ctl checkpoint commands for the running task'))
+    .option('--checkpoint-error-ignore <table>', 'a failed table (`db`.`t`, or all) resumes from its chunk positions', repeatable)
+    .option('--checkpoint-error-destroy <table>', 'a failed table (`db`.`t`, or all) is dropped and imported again from scratch', repeatable)
+    .option('--checkpoint-remove <table>', "a table's (`db`.`t`, or all) checkpoint is removed: it leaves the task", repeatable)
+    .option('--checkpoint-dump <dir>', 'write tables.csv, engines.csv and chunks.csv')
+    .action(async (options) => {
+      const requests: CheckpointCtlRequest[] = [];
+      const add = (action: CheckpointCtlRequest['action'], names: string[] | undefined) => {
+        for (const name of names ?? []) requests.push({ action, tables: name === 'all' ? 'all' : [name] });
+      };
+      add('ignore', options.checkpointErrorIgnore);
+      add('destroy', options.checkpointErrorDestroy);
+      add('remove', options.checkpointRemove);
+      exitCode = await runCtl(configFrom(options), { requests, dumpDir: options.checkpointDump, selector: taskSelector(options) }, out);
+    });
+
+  withConfigFlags(program.command('checkpoint').command('export').description("write the task's checkpoint in Lightning's file or MySQL format"))
+    .addOption(new Option('--driver <driver>', 'file or mysql (default: [checkpoint] driver)').choices(['file', 'mysql']))
+    .option('--output <file>', 'the .pb file of the file driver (default: [checkpoint] dsn)')
+    .option('--schema <schema>', 'the schema of the mysql driver (default: [checkpoint] schema)')
+    .action(async (options) => {
+      exitCode = await runCheckpointExport(configFrom(options), { driver: options.driver, output: options.output, schema: options.schema }, out);
+    });
 
   await program.parseAsync(argv);
   return exitCode;

@@ -48,6 +48,13 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
     checkRequirements: lightning['check-requirements'],
     tableConcurrency: lightning['table-concurrency'],
     regionConcurrency: lightning['region-concurrency'],
+    checkpoint: {
+      enable: config.checkpoint.enable,
+      driver: config.checkpoint.driver,
+      schema: config.checkpoint.schema,
+      file: config.checkpoint.driver === 'file' ? path.resolve(config.checkpoint.dsn || '/tmp/tidb_lightning_checkpoint.pb') : '',
+      keepAfterSuccess: config.checkpoint['keep-after-success'],
+    },
     chunkHeartbeatTimeout: config.temporal['heartbeat-timeout'],
     target: { host: tidb.host, port: tidb.port, user: tidb.user },
   };

@@ -1,4 +1,5 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Compression, DataFileType } from '../activities/source/layout-types';
 import type { TaskSettings, VerifyResult } from '../activities/task-types';
 import type { CheckpointStatusCode } from './checkpoint-status';
 
@@ -6,7 +7,16 @@ export interface ImportTaskInput {
   settings: Omit<TaskSettings, 'taskId'>;
 }
 
-export type TaskPhase = 'planning' | 'restoring schemas' | 'prechecking' | 'importing' | 'restoring views' | 'finished' | 'failed';
+export type TaskPhase =
+  | 'planning'
+  | 'restoring schemas'
+  | 'prechecking'
+  | 'importing'
+  | 'waiting for operator'
+  | 'restoring views'
+  | 'finishing'
+  | 'finished'
+  | 'failed';
 
 export interface TableState {
   key: string;
@@ -19,14 +29,30 @@ export interface TableState {
   rows: number;
   childWorkflowId: string;
   verify?: VerifyResult;
-  error?: string;
+  /** Why the table failed, while it waits for the operator. */
+  failure?: TableFailure;
+  /** Its table workflow is running. */
+  running?: boolean;
+  /** `--checkpoint-remove`d: no longer part of this task. */
+  removed?: boolean;
+}
+
+export interface TableFailure {
+  /** The failure type: SourceFormatError, DataError, SchemaError, VerificationError, … */
+  type: string;
+  message: string;
+  path?: string;
+  offset?: number;
 }
 
 export interface TaskState {
   taskId: string;
   phase: TaskPhase;
   sourceDir: string;
+  /** user@host:port, for display. */
   target: string;
+  targetHost: string;
+  targetPort: number;
   tables: TableState[];
   error?: string;
 }
@@ -34,8 +60,15 @@ export interface TaskState {
 export interface ChunkState {
   key: string;
   path: string;
+  type: DataFileType;
+  compression: Compression;
   offset: number;
   endOffset: number;
+  /** How far it is imported, as of its last completion (running chunks report theirs in heartbeats). */
+  pos: number;
+  fileSize: number;
+  mtimeMs: number;
+  columns?: string[];
   /** Bytes of the chunk's span on disk (the whole file, when compressed). */
   diskBytes: number;
   status: 'pending' | 'running' | 'finished' | 'failed';
@@ -50,3 +83,19 @@ export interface TableProgress {
 
 export const taskStateQuery = defineQuery<TaskState>('taskState');
 export const tableProgressQuery = defineQuery<TableProgress>('tableProgress');
+
+/** What `tempest ctl` asks of a running task (the `tidb-lightning-ctl` checkpoint flags). */
+export interface CheckpointCtlRequest {
+  action: 'ignore' | 'destroy' | 'remove';
+  /** Table keys as Lightning writes them (`db`.`t`), or every table it applies to. */
+  tables: string[] | 'all';
+}
+
+export interface CheckpointCtlResponse {
+  /** Tables the request changed. */
+  changed: string[];
+  /** One line per table named (or found by `all`): what happened, or why nothing did. */
+  messages: string[];
+}
+
+export const checkpointCtlUpdate = defineUpdate<CheckpointCtlResponse, [CheckpointCtlRequest]>('checkpointCtl');

@@ -4,7 +4,7 @@ import type { Activities } from '../activities';
 import type { TablePlan, TaskSettings, VerifyResult } from '../activities/task-types';
 import { CheckpointStatus, failedStatus } from './checkpoint-status';
 import { forEachConcurrently } from './concurrency';
-import { tableProgressQuery, type TableProgress } from './definitions';
+import { tableProgressQuery, type TableFailure, type TableProgress } from './definitions';
 
 export interface ImportTableInput {
   settings: TaskSettings;
@@ -49,8 +49,14 @@ export async function importTable({ settings, table }: ImportTableInput): Promis
     progress.chunks = chunks.map((chunk) => ({
       key: chunk.key,
       path: chunk.path,
+      type: chunk.type,
+      compression: chunk.compression,
       offset: chunk.offset,
       endOffset: chunk.endOffset,
+      pos: chunk.offset,
+      fileSize: chunk.fileSize,
+      mtimeMs: chunk.mtimeMs,
+      columns: chunk.columns,
       diskBytes: chunk.compression === 'none' ? chunk.endOffset - chunk.offset : chunk.fileSize,
       status: 'pending',
       rows: 0,
@@ -61,7 +67,7 @@ export async function importTable({ settings, table }: ImportTableInput): Promis
       state.status = 'running';
       try {
         const result = await importChunk({ settings, table: tableRef, chunk });
-        Object.assign(state, { status: 'finished', rows: result.rows, endOffset: result.endOffset });
+        Object.assign(state, { status: 'finished', rows: result.rows, endOffset: result.endOffset, pos: result.endOffset });
       } catch (error) {
         state.status = 'failed';
         throw error;
@@ -92,18 +98,18 @@ export async function importTable({ settings, table }: ImportTableInput): Promis
     return { status: progress.status, rows, verify };
   } catch (error) {
     progress.status = failedStatus(stage);
-    throw ApplicationFailure.create({
-      type: 'TableFailed',
-      message: rootMessage(error),
-      nonRetryable: true,
-      details: [{ table: table.key, status: progress.status }],
-    });
+    const failure = describeFailure(error);
+    throw ApplicationFailure.create({ type: 'TableFailed', message: failure.message, nonRetryable: true, details: [{ status: progress.status, failure }] });
   }
 }
 
-/** The activity's own message (it names the table, file and offset), not the wrappers around it. */
-function rootMessage(error: unknown): string {
+/** The activity's own failure (it names the table, file and offset), not the wrappers around it. */
+function describeFailure(error: unknown): TableFailure {
   let current = error;
   while (current instanceof ActivityFailure && current.cause) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
+  if (current instanceof ApplicationFailure) {
+    const details = current.details?.[0] as { path?: string; offset?: number } | undefined;
+    return { type: current.type ?? 'Error', message: current.message, path: details?.path, offset: details?.offset };
+  }
+  return { type: 'Error', message: current instanceof Error ? current.message : String(current) };
 }

@@ -1,14 +1,38 @@
-import { ApplicationFailure, ChildWorkflowFailure, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { TaskSettings } from '../activities/task-types';
+import type { TablePlan, TaskSettings } from '../activities/task-types';
 import { CheckpointStatus, isFailedStatus } from './checkpoint-status';
-import { forEachConcurrently } from './concurrency';
-import { taskStateQuery, type ImportTaskInput, type TableState, type TaskState } from './definitions';
+import {
+  checkpointCtlUpdate,
+  taskStateQuery,
+  type CheckpointCtlRequest,
+  type CheckpointCtlResponse,
+  type ImportTaskInput,
+  type TableFailure,
+  type TableState,
+  type TaskState,
+} from './definitions';
 import { importTable } from './import-table';
 
-const { planSource, prepareTarget, restoreSchemas, precheckTables, restoreViews, forgetTaskProgress } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '1 minute',
+const { planSource, prepareTarget, restoreSchemas, precheckTables, restoreViews, destroyTable, forgetTableProgress, forgetTaskProgress, finishCheckpoint } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: '1 minute',
+    retry: { maximumInterval: '30 seconds' },
+  });
+
+/** Runs as long as the task imports, and ends by itself once the task is finishing. */
+const { keepCheckpoint } = proxyActivities<Activities>({
+  startToCloseTimeout: '365 days',
+  heartbeatTimeout: '10 seconds',
   retry: { maximumInterval: '30 seconds' },
 });
 
@@ -18,7 +42,8 @@ export interface ImportTaskResult {
 
 /**
  * One import: plan the dump, create the schemas, check the target, import every table (each a
- * child workflow, at most table-concurrency at once), then create the views.
+ * child workflow, at most table-concurrency at once), then create the views. A table that fails
+ * waits, durably, for the operator's `tempest ctl` while the others go on.
  */
 export async function importTask({ settings: given }: ImportTaskInput): Promise<ImportTaskResult> {
   const settings: TaskSettings = { ...given, taskId: workflowInfo().firstExecutionRunId };
@@ -27,9 +52,16 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
     phase: 'planning',
     sourceDir: settings.sourceDir,
     target: `${settings.target.user}@${settings.target.host}:${settings.target.port}`,
+    targetHost: settings.target.host,
+    targetPort: settings.target.port,
     tables: [],
   };
   setHandler(taskStateQuery, () => state);
+  /** Tables to (re)import, in order; `ctl` puts failed ones back. */
+  const queue: number[] = [];
+  /** Tables whose target table and progress are dropped before their next import. */
+  const destroyBeforeImport = new Set<number>();
+  setHandler(checkpointCtlUpdate, (request) => applyCtl(request, state, queue, destroyBeforeImport, settings));
 
   try {
     const plan = await planSource(settings);
@@ -44,6 +76,8 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
       childWorkflowId: `${workflowInfo().workflowId}/${table.key}`,
     }));
     await prepareTarget(settings);
+    const checkpointInput = { settings, workflowId: workflowInfo().workflowId };
+    const keeping = settings.checkpoint.enable ? keepCheckpoint(checkpointInput) : undefined;
     if (!settings.noSchema) {
       state.phase = 'restoring schemas';
       await restoreSchemas({ databases: plan.databases, tables: plan.tables });
@@ -52,37 +86,124 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
     await precheckTables({ taskId: settings.taskId, taskInfoSchema: settings.taskInfoSchema, tables: plan.tables });
 
     state.phase = 'importing';
-    await forEachConcurrently(plan.tables, settings.tableConcurrency, async (table, index) => {
-      const tableState = state.tables[index];
-      try {
-        const result = await executeChild(importTable, { workflowId: tableState.childWorkflowId, args: [{ settings, table }] });
-        Object.assign(tableState, { status: result.status, rows: result.rows, verify: result.verify, doneBytes: table.totalBytes });
-      } catch (error) {
-        if (!(error instanceof ChildWorkflowFailure)) throw error;
-        const details = (error.cause as ApplicationFailure | undefined)?.details?.[0] as { status?: number } | undefined;
-        tableState.status = details?.status ?? 0;
-        tableState.error = error.cause?.message ?? error.message;
-      }
-    });
-
-    const failed = state.tables.filter((table) => isFailedStatus(table.status) || table.error);
-    if (failed.length > 0) {
-      throw ApplicationFailure.nonRetryable(
-        `${failed.length} of ${state.tables.length} tables failed: ${failed.map((table) => table.error).join(' | ')}`,
-        'TablesFailed',
-      );
-    }
+    queue.push(...plan.tables.map((_, index) => index));
+    await importQueuedTables(settings, plan.tables, state, queue, destroyBeforeImport);
 
     if (!settings.noSchema && plan.views.length > 0) {
       state.phase = 'restoring views';
       await restoreViews({ views: plan.views });
     }
+    // The keeper sees this phase and stops, so the last snapshot is written once, here.
+    state.phase = 'finishing';
+    if (keeping) {
+      await keeping;
+      await finishCheckpoint(checkpointInput);
+    }
     await forgetTaskProgress(settings);
     state.phase = 'finished';
-    return { tables: state.tables.map(({ key, status, rows, verify }) => ({ key, status, rows, verify })) };
+    return { tables: state.tables.filter((table) => !table.removed).map(({ key, status, rows, verify }) => ({ key, status, rows, verify })) };
   } catch (error) {
     state.phase = 'failed';
     state.error = error instanceof Error ? error.message : String(error);
     throw error;
   }
+}
+
+/**
+ * Imports queued tables, at most table-concurrency at once, until none is queued or running and
+ * none waits for the operator.
+ */
+async function importQueuedTables(settings: TaskSettings, tables: TablePlan[], state: TaskState, queue: number[], destroyBeforeImport: Set<number>): Promise<void> {
+  let running = 0;
+  const waitingForOperator = () => state.tables.some((table) => isFailedStatus(table.status) && !table.removed);
+  for (;;) {
+    await condition(() => (queue.length > 0 && running < settings.tableConcurrency) || (queue.length === 0 && running === 0));
+    if (queue.length === 0) {
+      if (!waitingForOperator()) return;
+      state.phase = 'waiting for operator';
+      await condition(() => queue.length > 0 || !waitingForOperator());
+      state.phase = 'importing';
+      continue;
+    }
+    const index = queue.shift()!;
+    running++;
+    void importOneTable(settings, tables[index], state.tables[index], destroyBeforeImport.delete(index)).finally(() => running--);
+  }
+}
+
+async function importOneTable(settings: TaskSettings, table: TablePlan, tableState: TableState, destroyFirst: boolean): Promise<void> {
+  tableState.running = true;
+  try {
+    if (destroyFirst) await destroyTable({ settings, table });
+    const result = await executeChild(importTable, { workflowId: tableState.childWorkflowId, args: [{ settings, table }] });
+    Object.assign(tableState, { status: result.status, rows: result.rows, verify: result.verify, doneBytes: table.totalBytes });
+  } catch (error) {
+    const cause = error instanceof ChildWorkflowFailure ? error.cause : error;
+    const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as { status?: number; failure?: TableFailure } | undefined) : undefined;
+    tableState.status = details?.status ?? Math.floor(CheckpointStatus.allWritten / 10);
+    tableState.failure = details?.failure ?? { type: 'Error', message: cause instanceof Error ? cause.message : String(cause) };
+  } finally {
+    tableState.running = false;
+  }
+}
+
+/** The `tidb-lightning-ctl` checkpoint commands, applied to a running task. */
+function applyCtl(
+  request: CheckpointCtlRequest,
+  state: TaskState,
+  queue: number[],
+  destroyBeforeImport: Set<number>,
+  settings: TaskSettings,
+): CheckpointCtlResponse {
+  const response: CheckpointCtlResponse = { changed: [], messages: [] };
+  const indexes =
+    request.tables === 'all'
+      ? state.tables.map((_, index) => index).filter((index) => request.action === 'remove' || isFailedStatus(state.tables[index].status))
+      : request.tables.map((name) => state.tables.findIndex((table) => table.key === name));
+  if (request.tables === 'all' && indexes.length === 0) response.messages.push(request.action === 'remove' ? 'the task has no tables' : 'no table has failed: nothing changed');
+  for (const [position, index] of indexes.entries()) {
+    if (index < 0) {
+      const name = (request.tables as string[])[position];
+      response.messages.push(`${name}: not a table of this task (write it as \`db\`.\`table\`, as the status lists it): nothing changed`);
+      continue;
+    }
+    const table = state.tables[index];
+    if (request.action === 'remove') {
+      if (table.removed) {
+        response.messages.push(`${table.key}: already removed`);
+        continue;
+      }
+      if (table.running) {
+        response.messages.push(`${table.key}: being imported; remove it after it finishes or fails`);
+        continue;
+      }
+      // Not awaited: with no import running, nothing would run it, and the answer should not wait for that.
+      void forgetTableProgress({ settings, tableKey: table.key }).catch(() => undefined);
+      const queued = queue.indexOf(index);
+      if (queued >= 0) queue.splice(queued, 1);
+      Object.assign(table, { removed: true, status: CheckpointStatus.missing, failure: undefined });
+      response.changed.push(table.key);
+      response.messages.push(`${table.key}: checkpoint removed; the table is no longer part of this task`);
+      continue;
+    }
+    if (!isFailedStatus(table.status)) {
+      response.messages.push(`${table.key}: has not failed (it is ${describe(table)}): nothing changed`);
+      continue;
+    }
+    if (request.action === 'destroy') destroyBeforeImport.add(index);
+    Object.assign(table, { status: CheckpointStatus.loaded, failure: undefined, doneBytes: 0, rows: 0 });
+    queue.push(index);
+    response.changed.push(table.key);
+    response.messages.push(
+      request.action === 'destroy'
+        ? `${table.key}: the target table and its progress are dropped; it is imported again from scratch`
+        : `${table.key}: back to loaded; it resumes from its chunk positions`,
+    );
+  }
+  return response;
+}
+
+function describe(table: TableState): string {
+  if (table.running) return 'being imported';
+  return table.status === CheckpointStatus.loaded ? 'waiting to be imported' : 'finished';
 }

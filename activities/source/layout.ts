@@ -26,25 +26,25 @@ const compressionSuffix = '(?:\\.(gz|gzip|zst|zstd|snappy))?';
 /** The Dumpling / mydumper naming convention (LIGHTNING-COMPAT.md §1); names are percent-escaped. */
 const defaultRules: Array<{ regex: RegExp; classify: (m: RegExpExecArray) => Classified | undefined }> = [
   {
-    regex: new RegExp(`^([^.]+)-schema-create\\.sql${compressionSuffix}$`),
+    regex: new RegExp(`^([^.]+)-schema-create\\.sql${compressionSuffix}$`, 'i'),
     classify: (m) => ({ type: 'schema-schema', schema: unescapeName(m[1]), table: '', key: '', compression: compressionOf(m[2]) }),
   },
   {
-    regex: new RegExp(`^([^.]+)\\.(.+)-schema-view\\.sql${compressionSuffix}$`),
+    regex: new RegExp(`^([^.]+)\\.(.+)-schema-view\\.sql${compressionSuffix}$`, 'i'),
     classify: (m) => ({ type: 'view-schema', schema: unescapeName(m[1]), table: unescapeName(m[2]), key: '', compression: compressionOf(m[3]) }),
   },
   {
-    regex: new RegExp(`^([^.]+)\\.(.+)-schema-(?:trigger|post)\\.sql${compressionSuffix}$`),
+    regex: new RegExp(`^([^.]+)\\.(.+)-schema-(?:trigger|post)\\.sql${compressionSuffix}$`, 'i'),
     classify: () => undefined,
   },
   {
-    regex: new RegExp(`^([^.]+)\\.(.+)-schema\\.sql${compressionSuffix}$`),
+    regex: new RegExp(`^([^.]+)\\.(.+)-schema\\.sql${compressionSuffix}$`, 'i'),
     classify: (m) => ({ type: 'table-schema', schema: unescapeName(m[1]), table: unescapeName(m[2]), key: '', compression: compressionOf(m[3]) }),
   },
   {
-    regex: new RegExp(`^([^.]+)\\.(.+?)(?:\\.(\\d+))?\\.(sql|csv|parquet)${compressionSuffix}$`),
+    regex: new RegExp(`^([^.]+)\\.(.+?)(?:\\.(\\d+))?\\.(sql|csv|parquet)${compressionSuffix}$`, 'i'),
     classify: (m) => ({
-      type: m[4] as DataFileType,
+      type: m[4].toLowerCase() as DataFileType,
       schema: unescapeName(m[1]),
       table: unescapeName(m[2]),
       key: m[3] ?? '',
@@ -157,11 +157,11 @@ function classifyByRules(relativePath: string, rules: Array<{ rule: FileRule; re
 
 /** The compression a file name's suffix says. */
 export function compressionOfPath(filePath: string): Compression {
-  return compressionOf(/\.(gz|gzip|zst|zstd|snappy)$/.exec(filePath)?.[1]);
+  return compressionOf(/\.(gz|gzip|zst|zstd|snappy)$/i.exec(filePath)?.[1]);
 }
 
 function compressionOf(suffix: string | undefined): Compression {
-  switch (suffix) {
+  switch (suffix?.toLowerCase()) {
     case 'gz':
     case 'gzip':
       return 'gzip';

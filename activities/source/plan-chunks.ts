@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import { readCsvHeader } from './csv-reader';
 import { openDataFile } from './open-data-file';
 import type { DataFile } from './layout-types';
-import { chunkKey } from './chunk-key';
+import { chunkKey } from '../checkpoint/checkpoint-model';
 import type { ChunkPlan, TaskSettings } from '../task-types';
 
 /**
@@ -16,14 +16,14 @@ export async function planChunks(settings: TaskSettings, files: readonly DataFil
     const whole = { path: file.path, type: file.type, compression: file.compression, fileSize: file.size, mtimeMs: file.mtimeMs };
     const splittable = file.type === 'csv' && settings.strictFormat && file.compression === 'none' && file.size > settings.maxRegionSize;
     if (!splittable) {
-      chunks.push({ ...whole, key: chunkKey(file.path, 0), offset: 0, endOffset: file.compression === 'none' ? file.size : -1 });
+      chunks.push({ ...whole, key: chunkKey({ path: file.path, offset: 0 }), offset: 0, endOffset: file.compression === 'none' ? file.size : -1 });
       continue;
     }
     const columns = settings.csv.header ? await headerOf(file.path, settings) : undefined;
     let offset = 0;
     while (offset < file.size) {
       const end = await nextLineEnd(file.path, offset + settings.maxRegionSize, file.size, settings.csv.terminator);
-      chunks.push({ ...whole, key: chunkKey(file.path, offset), offset, endOffset: end, columns });
+      chunks.push({ ...whole, key: chunkKey({ path: file.path, offset }), offset, endOffset: end, columns });
       offset = end;
     }
   }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { textOf } from './connection';
 import { quoteName, quoteText } from './sql-text';
 
 /**
@@ -140,4 +141,20 @@ export async function tableHasProgress(pool: Pool, taskInfoSchema: string, taskI
     `SELECT 1 FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(taskId)} AND table_name = ${quoteText(tableKey)} LIMIT 1`,
   );
   return rows.length > 0;
+}
+
+/** Every chunk's committed position for a task, keyed by Lightning's chunk key `{path}:{offset}`. */
+export async function readTaskPositions(pool: Pool, taskInfoSchema: string, taskId: string): Promise<Map<string, { pos: number; rows: number }>> {
+  const positions = new Map<string, { pos: number; rows: number }>();
+  let rows: RowDataPacket[];
+  try {
+    [rows] = await pool.query<RowDataPacket[]>(
+      `SELECT path, \`offset\`, pos, row_count FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(taskId)}`,
+    );
+  } catch (error) {
+    if ((error as { errno?: number }).errno === 1146) return positions; // nothing written yet
+    throw error;
+  }
+  for (const row of rows) positions.set(`${textOf(row.path)}:${Number(row.offset)}`, { pos: Number(row.pos), rows: Number(row.row_count) });
+  return positions;
 }

@@ -1,20 +1,22 @@
 import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { createImportWorker } from '../../worker/create-worker';
-import { importTask, type ImportTaskResult } from '../../workflows/import-task';
+import { importTask } from '../../workflows/import-task';
 import type { Config } from '../config/schema';
 import { lineDisplay, terminalDisplay, type ProgressDisplay } from '../progress/display';
 import { takeSnapshot } from '../progress/snapshot';
-import { targetSettingsOf, taskSettingsOf, taskWorkflowId } from '../task-settings';
+import { taskSettingsOf, taskWorkflowId } from '../task-settings';
 import { connectTemporal, type TemporalSession } from '../temporal/connect';
+import { startInProcessWorker } from '../temporal/in-process-worker';
 import { installLogging } from '../logging';
 import { UserError } from '../user-error';
 import { rootCauseMessage } from '../failure-message';
+import { printFailedTables } from './operator-help';
 import { printSummary } from './summary';
 
 export interface ImportOptions {
   detach: boolean;
+  /** The flags that name this task again, for the commands printed after a failure. */
+  selector: string;
   out: (line: string) => void;
 }
 
@@ -23,6 +25,9 @@ export interface ImportOptions {
  * with live progress, and exits 0 only when every table was imported and verified.
  */
 export async function runImport(config: Config, options: ImportOptions): Promise<number> {
+  if (options.detach && !config.temporal.address) {
+    throw new UserError('--detach needs workers that outlive this command: set [temporal] address and run `tempest worker` there');
+  }
   const temporal = await connectTemporal(config);
   installLogging(config.lightning.level, config.lightning.file || path.join(temporal.stateDir, 'tempest.log'));
   const embeddedWorker = temporal.devServer ? await startInProcessWorker(config, temporal) : undefined;
@@ -43,9 +48,6 @@ export async function runImport(config: Config, options: ImportOptions): Promise
     const ui = temporal.devServer ? temporal.devServer.uiAddress : '(your Temporal Web UI)';
     options.out(`task ${workflowId} on ${temporal.address}; Web UI: ${ui}/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
     if (options.detach) {
-      if (embeddedWorker) {
-        throw new UserError('--detach needs workers that outlive this command: set [temporal] address and run `tempest worker` there');
-      }
       options.out('detached: follow it with `tempest status`');
       return 0;
     }
@@ -60,62 +62,37 @@ export async function runImport(config: Config, options: ImportOptions): Promise
 
 async function follow(temporal: TemporalSession, handle: WorkflowHandle<typeof importTask>, config: Config, options: ImportOptions): Promise<number> {
   const display: ProgressDisplay = process.stdout.isTTY ? terminalDisplay() : lineDisplay(parseInterval(config.cron['log-progress']), options.out);
-  let finished = false;
-  const result = handle.result().finally(() => {
-    finished = true;
+  const settled = handle.result().then(
+    (outcome) => ({ outcome }),
+    (error: unknown) => ({ error }),
+  );
+  let done: Awaited<typeof settled> | undefined;
+  void settled.then((result) => {
+    done = result;
   });
-  const poll = (async () => {
-    while (!finished) {
-      try {
-        display.update(await takeSnapshot(temporal.client, handle));
-      } catch {
-        // A query can fail while the workflow is between tasks or the server restarts: try again.
+  while (!done) {
+    // A query can fail while the workflow is between tasks or the server restarts: the next round retries.
+    const snapshot = await takeSnapshot(temporal.client, handle).catch(() => undefined);
+    if (snapshot) {
+      display.update(snapshot);
+      if (snapshot.state.phase === 'waiting for operator') {
+        display.stop();
+        printFailedTables(snapshot.state, options.selector, options.out);
+        options.out('the task waits for these commands; the other tables are done. Run this import command again afterwards to follow it.');
+        return 3;
       }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-  })();
-  let outcome: ImportTaskResult;
-  try {
-    outcome = await result;
-  } catch (error) {
-    await poll;
-    display.stop();
-    if (error instanceof WorkflowFailedError) {
-      options.out(`import failed: ${rootCauseMessage(error)}`);
-      return 1;
-    }
-    throw error;
-  }
-  await poll;
-  try {
-    display.update(await takeSnapshot(temporal.client, handle));
-  } catch {
-    // The final figures are printed by the summary below anyway.
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 1000))]);
   }
   display.stop();
-  return printSummary(outcome, options.out);
-}
-
-async function startInProcessWorker(config: Config, temporal: TemporalSession): Promise<{ stop(): Promise<void> }> {
-  const connection = await NativeConnection.connect({ address: temporal.address });
-  const { worker, close } = await createImportWorker({
-    connection,
-    namespace: temporal.namespace,
-    taskQueue: temporal.taskQueue,
-    target: targetSettingsOf(config),
-    regionConcurrency: config.lightning['region-concurrency'],
-  });
-  const running = worker.run();
-  let stopped: Promise<void> | undefined;
-  return {
-    stop: () =>
-      (stopped ??= (async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => undefined);
-        await close();
-        await connection.close();
-      })()),
-  };
+  if ('error' in done) {
+    if (done.error instanceof WorkflowFailedError) {
+      options.out(`import failed: ${rootCauseMessage(done.error)}`);
+      return 1;
+    }
+    throw done.error;
+  }
+  return printSummary(done.outcome, options.out);
 }
 
 function parseInterval(text: string): number {

@@ -2,7 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createImportWorker } from '../../worker/create-worker';
 import type { Config } from '../config/schema';
 import { installLogging } from '../logging';
-import { targetSettingsOf } from '../task-settings';
+import { workerOptionsOf } from '../worker-options';
 import { defaultStateDir } from '../temporal/connect';
 import { ensureDevServer } from '../temporal/dev-server';
 
@@ -17,13 +17,7 @@ export async function runWorker(config: Config, out: (line: string) => void): Pr
     (await ensureDevServer({ stateDir: temporal['state-dir'] || defaultStateDir(), port: temporal['dev-server-port'], uiPort: temporal['dev-server-ui-port'] })).address;
   installLogging(config.lightning.level, config.lightning.file || undefined);
   const connection = await NativeConnection.connect({ address });
-  const { worker, close } = await createImportWorker({
-    connection,
-    namespace: temporal.namespace,
-    taskQueue: temporal['task-queue'],
-    target: targetSettingsOf(config),
-    regionConcurrency: config.lightning['region-concurrency'],
-  });
+  const { worker, close } = await createImportWorker(workerOptionsOf(config, connection, address));
   const shutdown = () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
   };

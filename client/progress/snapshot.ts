@@ -49,10 +49,10 @@ async function tableSnapshot(client: Client, table: TaskState['tables'][number])
     doneBytes: table.doneBytes,
     rows: table.rows,
     running: false,
-    error: table.error,
+    error: table.failure?.message,
   };
   if (table.doneBytes >= table.totalBytes && table.totalBytes > 0) return base;
-  if (isFailedStatus(table.status) || table.error) return base;
+  if (isFailedStatus(table.status) || table.removed || !table.running) return base;
   const child = client.workflow.getHandle(table.childWorkflowId);
   try {
     const [progress, description] = await Promise.all([child.query(tableProgressQuery), child.describe()]);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../client/config/load';
-import { targetSettingsOf, taskSettingsOf, taskWorkflowId } from '../../client/task-settings';
+import { taskSettingsOf, taskWorkflowId } from '../../client/task-settings';
+import { workerOptionsOf } from '../../client/worker-options';
 import { createImportWorker } from '../../worker/create-worker';
 import { importTask } from '../../workflows/import-task';
 import { mariadb } from './target-db';
@@ -60,6 +61,9 @@ password = ${JSON.stringify(options.password ?? mariadb.password)}
 checksum = "required"
 analyze = "optional"
 
+[checkpoint]
+dsn = ${JSON.stringify(path.join(dir, 'tidb_lightning_checkpoint.pb'))}
+
 [temporal]
 address = ${JSON.stringify(options.temporalAddress)}
 task-queue = ${JSON.stringify(options.taskQueue)}
@@ -83,16 +87,9 @@ export function startImport(client: Client, configPath: string): Promise<Workflo
 }
 
 /** Runs an in-process worker for a config until `work` settles. */
-export async function withWorker<T>(connection: NativeConnection, configPath: string, work: () => Promise<T>): Promise<T> {
+export async function withWorker<T>(connection: NativeConnection, temporalAddress: string, configPath: string, work: () => Promise<T>): Promise<T> {
   const config = loadConfig(configPath);
-  const { worker, close } = await createImportWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal['task-queue'],
-    target: targetSettingsOf(config),
-    regionConcurrency: config.lightning['region-concurrency'],
-    workflowBundle: await workflowBundle(),
-  });
+  const { worker, close } = await createImportWorker({ ...workerOptionsOf(config, connection, temporalAddress), workflowBundle: await workflowBundle() });
   try {
     return await worker.runUntil(work());
   } finally {

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     await dropDatabases(db, ['tempest_sample']);
     const config = writeConfig(dir, { sourceDir: sample, temporalAddress: env.address, taskQueue: 'record', taskInfoSchema: taskInfo });
     const handle = await startImport(env.client, config);
-    const histories = await withWorker(env.nativeConnection, config, async () => {
+    const histories = await withWorker(env.nativeConnection, env.address, config, async () => {
       await handle.result();
       return fetchTaskHistories(env.client, handle.workflowId);
     });

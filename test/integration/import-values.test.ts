@@ -33,7 +33,7 @@ after(async () => {
 
 test('a dump of SQL and CSV files, plain and gzip, lands with every value equal to the source', async () => {
   const config = writeConfig(dir, { sourceDir: `${dir}/dump`, temporalAddress: env.address, taskQueue: uniqueName('q'), taskInfoSchema: taskInfo });
-  const result = await withWorker(env.nativeConnection, config, async () => (await startImport(env.client, config)).result());
+  const result = await withWorker(env.nativeConnection, env.address, config, async () => (await startImport(env.client, config)).result());
 
   const byKey = new Map(result.tables.map((table) => [table.key, table]));
   for (const table of fixture.tables) {

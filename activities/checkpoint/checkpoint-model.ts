@@ -1,0 +1,73 @@
+import type { Compression, DataFileType } from '../source/layout-types';
+
+/**
+ * A task's checkpoint in Lightning's terms (LIGHTNING-COMPAT.md §3-§5): what the file and MySQL
+ * drivers store, what `--checkpoint-dump` prints, and what an import taking over from Lightning reads.
+ * Tempest's logical import has one data engine per table, engine 0.
+ */
+export interface CheckpointModel {
+  task: TaskCheckpoint;
+  tables: TableCheckpoint[];
+}
+
+export interface TaskCheckpoint {
+  /** Lightning's int64 task id (decimal text: it does not fit a JS number). */
+  taskId: string;
+  sourceDir: string;
+  backend: string;
+  tidbHost: string;
+  tidbPort: number;
+  lightningVersion: string;
+}
+
+export interface TableCheckpoint {
+  /** `db`.`table` */
+  key: string;
+  status: number;
+  engines: EngineCheckpoint[];
+}
+
+export interface EngineCheckpoint {
+  id: number;
+  status: number;
+  chunks: ChunkCheckpoint[];
+}
+
+export interface ChunkCheckpoint {
+  path: string;
+  offset: number;
+  endOffset: number;
+  pos: number;
+  /** Rows imported (Lightning's kvc_kvs counts KV pairs; in logical mode, rows). */
+  rows: number;
+  type: DataFileType;
+  compression: Compression;
+  fileSize: number;
+  /** Modification time, seconds. */
+  timestamp: number;
+  sortKey: string;
+}
+
+/** Lightning's numbers for source types and compressions (its mydump package). */
+export const sourceTypeCode: Record<DataFileType, number> = { sql: 3, csv: 4, parquet: 5 };
+export const compressionCode: Record<Compression, number> = { none: 0, gzip: 1, zstd: 3, snappy: 6 };
+
+export function chunkKey(chunk: Pick<ChunkCheckpoint, 'path' | 'offset'>): string {
+  return `${chunk.path}:${chunk.offset}`;
+}
+
+export function fromCode<T extends string>(codes: Record<T, number>, code: number, what: string): T {
+  const found = (Object.keys(codes) as T[]).find((name) => codes[name] === code);
+  if (found === undefined) throw new Error(`unknown ${what} ${code} in the checkpoint`);
+  return found;
+}
+
+/**
+ * Lightning's task id is an int64 (its start time in nanoseconds). Tempest's is a workflow run id,
+ * a UUIDv7 whose first 48 bits are the start time in milliseconds: the same instant, in Lightning's unit.
+ */
+export function lightningTaskId(runId: string): string {
+  const hex = runId.replace(/-/g, '');
+  const millis = /^[0-9a-f]{12}/i.test(hex) ? BigInt('0x' + hex.slice(0, 12)) : 0n;
+  return (millis * 1_000_000n).toString();
+}

@@ -1,0 +1,33 @@
+import fs from 'node:fs/promises';
+import type { Pool } from 'mysql2/promise';
+import { quoteName } from '../target/sql-text';
+import type { CheckpointModel } from './checkpoint-model';
+import { writeCheckpointFile } from './file-driver';
+import { writeCheckpointTables } from './mysql-driver';
+
+/** Where a checkpoint snapshot goes: Lightning's file driver, or its MySQL driver. */
+export type CheckpointStore = { driver: 'file'; path: string } | { driver: 'mysql'; pool: Pool; schema: string };
+
+export function saveCheckpoint(store: CheckpointStore, model: CheckpointModel): Promise<void> {
+  return store.driver === 'file' ? writeCheckpointFile(store.path, model) : writeCheckpointTables(store.pool, store.schema, model);
+}
+
+/**
+ * `[checkpoint] keep-after-success`: keep the snapshot (`origin`, or true), remove it (`remove`, or
+ * false), or set it aside under a name carrying the task id (`rename`).
+ */
+export async function settleCheckpointAfterSuccess(store: CheckpointStore, keep: boolean | 'remove' | 'rename' | 'origin', taskId: string): Promise<void> {
+  if (keep === true || keep === 'origin') return;
+  if (store.driver === 'file') {
+    if (keep === 'rename') await fs.rename(store.path, `${store.path}.${taskId}.bak`);
+    else await fs.rm(store.path, { force: true });
+    return;
+  }
+  const schema = quoteName(store.schema);
+  if (keep === 'rename') {
+    const renamed = quoteName(`${store.schema}.${taskId}.bak`);
+    await store.pool.query(`CREATE DATABASE IF NOT EXISTS ${renamed}`);
+    for (const table of ['task_v2', 'table_v10', 'engine_v5', 'chunk_v6']) await store.pool.query(`RENAME TABLE ${schema}.${table} TO ${renamed}.${table}`);
+  }
+  await store.pool.query(`DROP DATABASE IF EXISTS ${schema}`);
+}

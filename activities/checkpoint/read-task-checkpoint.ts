@@ -1,0 +1,36 @@
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'mysql2/promise';
+import { tableProgressQuery, taskStateQuery, type TableProgress, type TaskPhase } from '../../workflows/definitions';
+import { readTaskPositions } from '../target/chunk-progress';
+import { buildCheckpointModel } from './build-model';
+import { lightningTaskId, type CheckpointModel } from './checkpoint-model';
+
+export const tempestVersion = 'tempest-0.1.0';
+
+/**
+ * A task's checkpoint as it stands: statuses and chunk lists from its workflows' queries,
+ * positions of unfinished chunks from the target's progress table (committed, so exact).
+ */
+export async function readTaskCheckpoint(client: Client, pool: Pool, taskInfoSchema: string, workflowId: string): Promise<{ model: CheckpointModel; phase: TaskPhase }> {
+  const state = await client.workflow.getHandle(workflowId).query(taskStateQuery);
+  const tableProgress = new Map<string, TableProgress>();
+  await Promise.all(
+    state.tables.map(async (table) => {
+      try {
+        tableProgress.set(table.key, await client.workflow.getHandle(table.childWorkflowId).query(tableProgressQuery));
+      } catch {
+        // Not started yet: no chunks to report.
+      }
+    }),
+  );
+  const live = await readTaskPositions(pool, taskInfoSchema, state.taskId);
+  const task = {
+    taskId: lightningTaskId(state.taskId),
+    sourceDir: state.sourceDir,
+    backend: 'tidb',
+    tidbHost: state.targetHost,
+    tidbPort: state.targetPort,
+    lightningVersion: tempestVersion,
+  };
+  return { model: buildCheckpointModel(task, state, tableProgress, live), phase: state.phase };
+}

@@ -1,0 +1,22 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { importTask } from '../../workflows/import-task';
+import type { Config } from '../config/schema';
+import { taskWorkflowId } from '../task-settings';
+import { connectTemporal, type TemporalSession } from './connect';
+import { startInProcessWorker } from './in-process-worker';
+
+/**
+ * For the commands that look at or steer a task (status, ctl, checkpoint): with the embedded dev
+ * server, a workflows-only worker runs meanwhile so queries and updates are answered even when no
+ * import is running; it imports nothing itself.
+ */
+export async function withTaskSession<T>(config: Config, work: (temporal: TemporalSession, task: WorkflowHandle<typeof importTask>) => Promise<T>): Promise<T> {
+  const temporal = await connectTemporal(config);
+  const worker = temporal.devServer ? await startInProcessWorker(config, temporal, true) : undefined;
+  try {
+    return await work(temporal, temporal.client.workflow.getHandle(taskWorkflowId(config)));
+  } finally {
+    await worker?.stop();
+    await temporal.close();
+  }
+}
