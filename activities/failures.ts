@@ -5,7 +5,16 @@ import { withoutValues } from './target/target-errors';
  * Failure types an operator must act on: retrying would fail the same way.
  * The workflow reads `type` to decide the table's failed status.
  */
-export type NonRetryableType = 'ConfigError' | 'SourceFormatError' | 'DataError' | 'SchemaError' | 'PrecheckError' | 'VerificationError' | 'TargetError';
+export type NonRetryableType =
+  | 'ConfigError'
+  | 'SourceFormatError'
+  | 'SourceChangedError'
+  | 'TargetChangedError'
+  | 'DataError'
+  | 'SchemaError'
+  | 'PrecheckError'
+  | 'VerificationError'
+  | 'TargetError';
 
 /**
  * A failure that stops retries. Its message reaches Temporal's history and the Web UI,

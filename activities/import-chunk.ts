@@ -1,6 +1,7 @@
-import fs from 'node:fs/promises';
 import type { Pool, ResultSetHeader } from 'mysql2/promise';
 import { nonRetryable } from './failures';
+import { ensurePlanHolds, ensureResumable, isWholeFile, readTableCreated, statSource } from './resume-checks';
+import { PrefixChecksum } from './source/prefix-checksum';
 import { readCsvRows } from './source/csv-reader';
 import { openDataFile, UnsupportedCompressionError, type OpenedDataFile } from './source/open-data-file';
 import { SourceFormatError, type SourceRow, type SourceValue } from './source/row';
@@ -26,14 +27,22 @@ export interface ChunkContext {
  */
 export async function importChunk(context: ChunkContext, input: ChunkInput): Promise<ChunkResult> {
   const { settings, table, chunk } = input;
-  await ensureInputUnchanged(input);
   const identity: ChunkIdentity = { taskId: settings.taskId, tableKey: table.key, path: chunk.path, offset: chunk.offset };
-  const committed = (await readChunkProgress(context.pool, settings.taskInfoSchema, identity)) ?? initialProgress(chunk.offset);
-  if (committed.finished) return { rows: committed.rows, endOffset: committed.pos };
+  const saved = await readChunkProgress(context.pool, settings.taskInfoSchema, identity);
+  if (saved?.finished) return { rows: saved.rows, endOffset: saved.pos };
+
+  const file = await statSource(input);
+  const tableCreated = await readTableCreated(context.pool, table);
+  if (saved) await ensureResumable(context.pool, input, saved, file, tableCreated, settings.readBlockSize);
+  else ensurePlanHolds(input, file);
+  const committed: ChunkProgress = {
+    ...(saved ?? { pos: chunk.offset, rows: 0, checksum: '0', checksumComplete: true, duplicates: 0, finished: false, prefixCrc: 0 }),
+    fileSize: file.size,
+    fileMtimeMs: file.mtimeMs,
+    tableCreated,
+  };
 
   const columns = await readTargetColumns(context.pool, table.schema, table.name);
-  if (columns.length === 0) throw nonRetryable('SchemaError', `${table.key}: the target table does not exist (it was dropped while importing?)`);
-  const writer = new ChunkWriter(context, input, identity, columns, committed);
   let opened: OpenedDataFile;
   try {
     // A CSV row needs no context, so a resumed CSV chunk reads from its position; an SQL row needs
@@ -44,13 +53,19 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
     if (error instanceof UnsupportedCompressionError) throw nonRetryable('SourceFormatError', `${chunk.path}: ${error.message}`);
     throw error;
   }
+  const prefix = new PrefixChecksum(opened.startOffset, opened.startOffset === committed.pos ? committed.prefixCrc : 0);
+  const writer = new ChunkWriter(context, input, identity, columns, committed, prefix);
   // Progress counts bytes of this chunk's span on disk: compressed files are read from their start.
   const spanStart = chunk.compression === 'none' ? chunk.offset : 0;
   writer.diskBytesRead = () => opened.diskBytesRead() - spanStart;
   try {
-    for await (const rows of readRows(input, opened)) {
+    for await (const rows of readRows(input, prefix.observe(opened.bytes), opened.startOffset)) {
       for (const row of rows) {
-        if (row.endOffset <= committed.pos) continue;
+        if (row.endOffset <= committed.pos) {
+          // Skipped rows were imported before: hash past them, so no bytes pile up while skipping.
+          prefix.at(row.endOffset);
+          continue;
+        }
         await writer.add(row);
       }
       context.heartbeat(writer.heartbeat());
@@ -66,36 +81,17 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
   }
 }
 
-function initialProgress(offset: number): ChunkProgress {
-  return { pos: offset, rows: 0, checksum: '0', checksumComplete: true, duplicates: 0, finished: false };
-}
-
-async function ensureInputUnchanged({ table, chunk }: ChunkInput): Promise<void> {
-  let stat;
-  try {
-    stat = await fs.stat(chunk.path);
-  } catch (error) {
-    throw nonRetryable('SourceFormatError', `${chunk.path}: byte offset ${chunk.offset}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Restore it, then resume the task.`);
-  }
-  if (stat.size !== chunk.fileSize || Math.trunc(stat.mtimeMs) !== chunk.mtimeMs) {
-    throw nonRetryable(
-      'SourceFormatError',
-      `${chunk.path}: the file changed since ${table.key} was planned (size ${chunk.fileSize} → ${stat.size}, modified ${new Date(chunk.mtimeMs).toISOString()} → ${stat.mtime.toISOString()}); ` +
-        `rows already imported from it may no longer match. Restore the original file, or destroy the table's progress and import it again.`,
-    );
-  }
-}
-
-function readRows({ settings, chunk }: ChunkInput, opened: OpenedDataFile): AsyncIterable<SourceRow[]> {
+function readRows({ settings, chunk }: ChunkInput, bytes: AsyncIterable<Buffer>, startOffset: number): AsyncIterable<SourceRow[]> {
   switch (chunk.type) {
     case 'sql':
-      return readSqlRows(opened.bytes, { path: chunk.path });
+      return readSqlRows(bytes, { path: chunk.path });
     case 'csv':
-      return readCsvRows(opened.bytes, {
+      return readCsvRows(bytes, {
         path: chunk.path,
         csv: settings.csv,
-        startOffset: opened.startOffset,
-        endOffset: chunk.endOffset >= 0 ? chunk.endOffset : undefined,
+        startOffset,
+        // A whole file is read to its end, whatever its size now; a piece of one to its planned end.
+        endOffset: isWholeFile(chunk) ? undefined : chunk.endOffset,
         columns: chunk.columns,
       });
     case 'parquet':
@@ -132,6 +128,7 @@ class ChunkWriter {
     private readonly identity: ChunkIdentity,
     columns: TargetColumn[],
     committed: ChunkProgress,
+    private readonly prefix: PrefixChecksum,
   ) {
     this.covered = checksumColumns(columns).covered;
     this.insertable = columns.filter((column) => !column.generated);
@@ -214,6 +211,7 @@ class ChunkWriter {
     if (rowCount === 0 && !finished) return;
     const next: ChunkProgress = {
       ...this.progress,
+      prefixCrc: this.prefix.at(this.progress.pos),
       rows: this.progress.rows + rowCount,
       checksum: (this.checksumSum + BigInt(this.batchChecksum)).toString(),
       finished,

@@ -9,7 +9,7 @@ import { quoteName, quoteText } from './sql-text';
  * which rows are in the table: a retry resumes there, writing no row twice, key or no key.
  */
 
-const progressTable = 'tempest_chunk_progress';
+const progressTable = 'tempest_chunk_v1';
 
 export interface ChunkProgress {
   /** Uncompressed offset just past the last committed row. */
@@ -21,6 +21,13 @@ export interface ChunkProgress {
   /** Source rows the target merged or dropped by `on-duplicate` (replace/ignore). */
   duplicates: number;
   finished: boolean;
+  /** The source file when the rows were read: a later change to it is noticed. */
+  fileSize: number;
+  fileMtimeMs: number;
+  /** CRC32 of the chunk's bytes before `pos`: tells whether the part already imported changed. */
+  prefixCrc: number;
+  /** The target table's creation time when the rows were written: a recreated table is noticed. */
+  tableCreated: string;
 }
 
 export interface ChunkIdentity {
@@ -49,6 +56,10 @@ export async function ensureProgressTable(pool: Pool, taskInfoSchema: string): P
        checksum_complete BOOL NOT NULL,
        duplicates BIGINT NOT NULL,
        finished BOOL NOT NULL,
+       file_size BIGINT NOT NULL,
+       file_mtime BIGINT NOT NULL,
+       prefix_crc BIGINT UNSIGNED NOT NULL,
+       table_created VARCHAR(32) NOT NULL,
        update_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
        PRIMARY KEY (task_id, chunk_id),
        KEY table_progress (task_id, table_name)
@@ -63,7 +74,7 @@ function chunkIdOf(chunk: ChunkIdentity): string {
 
 export async function readChunkProgress(pool: Pool, taskInfoSchema: string, chunk: ChunkIdentity): Promise<ChunkProgress | undefined> {
   const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT pos, row_count, CAST(checksum AS CHAR) AS checksum, checksum_complete, duplicates, finished
+    `SELECT pos, row_count, CAST(checksum AS CHAR) AS checksum, checksum_complete, duplicates, finished, file_size, file_mtime, prefix_crc, table_created
        FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(chunk.taskId)} AND chunk_id = ${chunkIdOf(chunk)}`,
   );
   if (rows.length === 0) return undefined;
@@ -75,6 +86,10 @@ export async function readChunkProgress(pool: Pool, taskInfoSchema: string, chun
     checksumComplete: Number(row.checksum_complete) === 1,
     duplicates: Number(row.duplicates),
     finished: Number(row.finished) === 1,
+    fileSize: Number(row.file_size),
+    fileMtimeMs: Number(row.file_mtime),
+    prefixCrc: Number(row.prefix_crc),
+    tableCreated: textOf(row.table_created),
   };
 }
 
@@ -96,12 +111,18 @@ export function saveChunkProgressSql(taskInfoSchema: string, chunk: ChunkIdentit
     progress.checksumComplete ? 1 : 0,
     batchRows > 0 ? `${progress.duplicates} + ABS(ROW_COUNT() - ${batchRows})` : progress.duplicates,
     progress.finished ? 1 : 0,
+    progress.fileSize,
+    progress.fileMtimeMs,
+    progress.prefixCrc,
+    quoteText(progress.tableCreated),
   ].join(', ');
   return `INSERT INTO ${progressTableName(taskInfoSchema)}
-            (task_id, chunk_id, table_name, path, \`offset\`, pos, row_count, checksum, checksum_complete, duplicates, finished)
+            (task_id, chunk_id, table_name, path, \`offset\`, pos, row_count, checksum, checksum_complete, duplicates, finished,
+             file_size, file_mtime, prefix_crc, table_created)
           VALUES (${values})
           ON DUPLICATE KEY UPDATE pos = VALUES(pos), row_count = VALUES(row_count), checksum = VALUES(checksum),
-            checksum_complete = VALUES(checksum_complete), duplicates = VALUES(duplicates), finished = VALUES(finished)`;
+            checksum_complete = VALUES(checksum_complete), duplicates = VALUES(duplicates), finished = VALUES(finished),
+            file_size = VALUES(file_size), file_mtime = VALUES(file_mtime), prefix_crc = VALUES(prefix_crc), table_created = VALUES(table_created)`;
 }
 
 export interface TableProgressTotals {

@@ -35,6 +35,7 @@ export function makeTempDir(prefix: string): string {
 
 /** Writes a tidb-lightning.toml for a test, as a user would, and returns its path. */
 export function writeConfig(dir: string, options: ImportConfigOptions): string {
+  fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'tidb-lightning.toml');
   fs.writeFileSync(
     file,

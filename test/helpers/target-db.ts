@@ -32,7 +32,7 @@ export async function sortedRows(connection: Connection, schema: string, table: 
 /** Rows the running task has committed so far, by its progress table (0 before it exists). */
 export async function committedRows(connection: Connection, taskInfoSchema: string): Promise<number> {
   try {
-    const [rows] = await connection.query<RowDataPacket[]>(`SELECT COALESCE(SUM(row_count), 0) AS n FROM \`${taskInfoSchema}\`.tempest_chunk_progress`);
+    const [rows] = await connection.query<RowDataPacket[]>(`SELECT COALESCE(SUM(row_count), 0) AS n FROM \`${taskInfoSchema}\`.tempest_chunk_v1`);
     return Number(rows[0].n);
   } catch {
     return 0;

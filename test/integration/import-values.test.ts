@@ -44,6 +44,6 @@ test('a dump of SQL and CSV files, plain and gzip, lands with every value equal 
     assert.equal(outcome.status, CheckpointStatus.analyzed);
     assert.deepEqual(await sortedRows(db, schema, table.name), await sortedRows(db, reference, table.name), `${table.name}: every value`);
   }
-  const [progress] = await db.query(`SELECT COUNT(*) AS n FROM \`${taskInfo}\`.tempest_chunk_progress`);
+  const [progress] = await db.query(`SELECT COUNT(*) AS n FROM \`${taskInfo}\`.tempest_chunk_v1`);
   assert.equal(Number((progress as Array<{ n: string }>)[0].n), 0, 'a finished task leaves no progress rows behind');
 });
