@@ -7,7 +7,7 @@ import { openDataFile, UnsupportedCompressionError, type OpenedDataFile } from '
 import { SourceFormatError, type SourceRow, type SourceValue } from './source/row';
 import { readSqlRows } from './source/sql-reader';
 import { readChunkProgress, saveChunkProgressSql, type ChunkIdentity, type ChunkProgress } from './target/chunk-progress';
-import { checksumColumns, rowChecksum, type ChecksumColumn } from './target/row-checksum';
+import { checksumColumns, RowChecksummer, type ChecksumColumn } from './target/row-checksum';
 import { qualifiedName, quoteBytes, quoteName } from './target/sql-text';
 import { readTargetColumns, type TargetColumn } from './target/table-columns';
 import { failedRowNumber, isDataError, isSchemaError, withoutValues } from './target/target-errors';
@@ -66,7 +66,8 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
           prefix.at(row.endOffset);
           continue;
         }
-        await writer.add(row);
+        const committing = writer.add(row);
+        if (committing) await committing;
       }
       context.heartbeat(writer.heartbeat());
       if (context.signal.aborted) throw context.signal.reason;
@@ -109,6 +110,8 @@ interface ColumnMapping {
 
 class ChunkWriter {
   private readonly covered: ChecksumColumn[];
+  /** Absent with `[post-restore] checksum = "off"`: nothing will compare it. */
+  private readonly checksummer: RowChecksummer | undefined;
   private readonly insertable: TargetColumn[];
   private readonly mappings = new Map<readonly string[] | undefined, ColumnMapping>();
   private readonly verb: string;
@@ -131,6 +134,7 @@ class ChunkWriter {
     private readonly prefix: PrefixChecksum,
   ) {
     this.covered = checksumColumns(columns).covered;
+    this.checksummer = input.settings.checksum === 'off' ? undefined : new RowChecksummer(this.covered);
     this.insertable = columns.filter((column) => !column.generated);
     this.verb = { replace: 'REPLACE INTO', ignore: 'INSERT IGNORE INTO', error: 'INSERT INTO' }[input.settings.onDuplicate];
     this.progress = { ...committed };
@@ -138,22 +142,27 @@ class ChunkWriter {
     this.batchStartOffset = committed.pos;
   }
 
-  async add(row: SourceRow): Promise<void> {
+  /**
+   * Adds a row to the batch; returns the commit to await when the batch is due, nothing otherwise
+   * (no promise per row: this runs for every row imported).
+   */
+  add(row: SourceRow): Promise<void> | undefined {
     const mapping = this.mappingFor(row);
-    if (this.batchMapping !== mapping && this.batch.length > 0) await this.flush(false);
+    if (this.batchMapping !== mapping && this.batch.length > 0) return this.flush(false).then(() => this.add(row));
     this.batchMapping = mapping;
     const text = renderRow(row.values);
     this.batch.push(text);
     this.batchBytes += text.length;
     this.batchRowEnds.push(row.endOffset);
-    const crc = rowChecksum(
-      this.covered,
-      mapping.checksumSources.map((index) => (index < 0 ? undefined : row.values[index])),
-    );
-    if (crc === undefined) this.progress.checksumComplete = false;
-    else this.batchChecksum += crc;
+    if (this.checksummer) {
+      const sources = mapping.checksumSources;
+      const crc = this.checksummer.checksum((index) => (sources[index] < 0 ? undefined : row.values[sources[index]]));
+      if (crc === undefined) this.progress.checksumComplete = false;
+      else this.batchChecksum += crc;
+    }
     this.progress.pos = row.endOffset;
-    if (this.batch.length >= this.input.settings.batchRows || this.batchBytes >= this.input.settings.batchBytes) await this.flush(false);
+    if (this.batch.length >= this.input.settings.batchRows || this.batchBytes >= this.input.settings.batchBytes) return this.flush(false);
+    return undefined;
   }
 
   async finish(): Promise<ChunkResult> {

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Pool } from 'mysql2/promise';
 import { parseMysqlDsn } from '../activities/checkpoint/mysql-dsn';
 import { UserError } from '../client/user-error';
+import { chunkTaskQueue } from '../workflows/task-queues';
 import { createActivities } from '../activities';
 import { createTargetPool, type TargetSettings } from '../activities/target/connection';
 
@@ -26,31 +27,75 @@ export interface ImportWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-/** A worker that runs import workflows and activities, writing to the target with its own credentials. */
-export async function createImportWorker(options: ImportWorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
-  // Besides the chunks: planning, verification and schema work run alongside.
-  const activitySlots = options.regionConcurrency + 2;
-  const pool = createTargetPool(options.target, activitySlots + 2);
+/** The workers of one process: started together, stopped together; the pools close when both have stopped. */
+export interface ImportWorker {
+  run(): Promise<void>;
+  /** Runs until `work` settles, then stops; returns what `work` gave. */
+  runUntil<T>(work: Promise<T>): Promise<T>;
+  shutdown(): void;
+}
+
+/**
+ * Runs import workflows and activities, writing to the target with its own credentials. Chunks run
+ * on a task queue of their own, so at most `region-concurrency` of them run in this process
+ * whatever else (planning, verification, snapshots) runs beside them.
+ */
+export async function createImportWorker(options: ImportWorkerOptions): Promise<ImportWorker> {
+  const pool = createTargetPool(options.target, options.regionConcurrency + 4);
   const checkpointPool = checkpointPoolOf(options);
   let client: Promise<Client> | undefined;
   const temporalClient = () =>
     (client ??= Connection.connect({ address: options.temporalAddress }).then((connection) => new Client({ connection, namespace: options.namespace })));
-  const worker = await Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    activities: options.workflowsOnly ? undefined : createActivities({ pool, checkpointPool, temporalClient }),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    maxConcurrentActivityTaskExecutions: activitySlots,
-    // A chunk that notices cancellation stops at its next batch; give it time to commit that batch.
-    shutdownGraceTime: '10 seconds',
-  });
+  const { importChunk, ...taskActivities } = createActivities({ pool, checkpointPool, temporalClient });
+  const common = { connection: options.connection, namespace: options.namespace };
+  const workers = [
+    await Worker.create({
+      ...common,
+      taskQueue: options.taskQueue,
+      activities: options.workflowsOnly ? undefined : taskActivities,
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+      maxConcurrentActivityTaskExecutions: 4,
+    }),
+  ];
+  if (!options.workflowsOnly) {
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: chunkTaskQueue(options.taskQueue),
+        activities: { importChunk },
+        maxConcurrentActivityTaskExecutions: options.regionConcurrency,
+        // A chunk that notices cancellation stops at its next batch; give it time to commit that batch.
+        shutdownGraceTime: '10 seconds',
+      }),
+    );
+  }
+  const close = async () => {
+    await pool.end();
+    await checkpointPool?.end();
+    await (await client)?.connection.close();
+  };
+  const shutdown = () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  const run = async () => {
+    try {
+      // One stopping (a fatal error) stops the other too.
+      await Promise.all(workers.map((worker) => worker.run().finally(shutdown)));
+    } finally {
+      await close();
+    }
+  };
   return {
-    worker,
-    close: async () => {
-      await pool.end();
-      await checkpointPool?.end();
-      await (await client)?.connection.close();
+    run,
+    shutdown,
+    runUntil: async (work) => {
+      const running = run();
+      try {
+        return await work;
+      } finally {
+        shutdown();
+        await running;
+      }
     },
   };
 }

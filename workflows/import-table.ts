@@ -1,4 +1,5 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { chunkTaskQueue } from './task-queues';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TablePlan, TaskSettings, VerifyResult } from '../activities/task-types';
@@ -39,6 +40,7 @@ export async function importTable({ settings, table }: ImportTableInput): Promis
   let stage: number = CheckpointStatus.allWritten;
   // A chunk heartbeats after every batch: a worker that dies is noticed within the heartbeat timeout.
   const { importChunk } = proxyActivities<Activities>({
+    taskQueue: chunkTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '7 days',
     heartbeatTimeout: settings.chunkHeartbeatTimeout as Duration,
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
@@ -62,6 +64,8 @@ export async function importTable({ settings, table }: ImportTableInput): Promis
       rows: 0,
     }));
 
+    // A failed chunk does not stop the others: after the fix, only what failed is left to do.
+    let firstFailure: { error: unknown } | undefined;
     await forEachConcurrently(chunks, settings.regionConcurrency, async (chunk, index) => {
       const state = progress.chunks[index];
       state.status = 'running';
@@ -70,9 +74,10 @@ export async function importTable({ settings, table }: ImportTableInput): Promis
         Object.assign(state, { status: 'finished', rows: result.rows, endOffset: result.endOffset, pos: result.endOffset });
       } catch (error) {
         state.status = 'failed';
-        throw error;
+        firstFailure ??= { error };
       }
     });
+    if (firstFailure) throw firstFailure.error;
     progress.status = CheckpointStatus.allWritten;
     const rows = progress.chunks.reduce((sum, chunk) => sum + chunk.rows, 0);
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { Pool, PoolOptions } from 'mysql2/promise';
+import { quoteText } from './sql-text';
 
 /** How to reach the target. Lives only in the worker's memory: never in a workflow or activity input. */
 export interface TargetSettings {
@@ -36,20 +37,20 @@ export function createTargetPool(settings: TargetSettings, connectionLimit: numb
     enableKeepAlive: true,
     connectTimeout: 10_000,
     ssl: sslOptions(settings),
+    // Statements arrive complete (values quoted by sql-text.ts): skip the driver's scan of every
+    // batch for `?` placeholders, measurable on megabyte batches.
+    queryFormat: (sql: string) => sql,
   };
   const pool = mysql.createPool(options);
   pool.on('connection', (connection) => {
     // Queued before any statement of the borrower, so every statement sees these settings.
-    connection.query(
-      `SET SESSION sql_mode = ?, time_zone = '+00:00', foreign_key_checks = 0, max_statement_time = 0`,
-      [withoutBackslashEscapesOff(settings.sqlMode)],
-    );
+    connection.query(`SET SESSION sql_mode = ${quoteText(withoutNoBackslashEscapes(settings.sqlMode))}, time_zone = '+00:00', foreign_key_checks = 0, max_statement_time = 0`);
   });
   return pool;
 }
 
 /** Our literals escape with backslashes; NO_BACKSLASH_ESCAPES would corrupt them. */
-function withoutBackslashEscapesOff(sqlMode: string): string {
+function withoutNoBackslashEscapes(sqlMode: string): string {
   return sqlMode
     .split(',')
     .map((mode) => mode.trim())

@@ -97,43 +97,76 @@ export function targetChecksumSelect(qualifiedTable: string, columns: readonly C
   return `SELECT COUNT(*) AS row_count, CAST(COALESCE(SUM(CRC32(${row})), 0) AS CHAR) AS checksum FROM ${qualifiedTable}`;
 }
 
-const nullPart = Buffer.from('N');
-
 /**
- * CRC32 of one source row's canonical bytes; `undefined` when a value's stored form cannot be
- * predicted (the row is still imported; verification then compares the row count only).
- * `values[i]` is the value for `columns[i]`; `undefined` means the row gave the column no value.
+ * Builds rows' canonical bytes in one reused buffer, so each row costs one CRC call and no garbage:
+ * this runs for every row imported.
  */
-export function rowChecksum(columns: readonly ChecksumColumn[], values: ReadonlyArray<SourceValue | undefined>): number | undefined {
-  let crc = 0;
-  for (let i = 0; i < columns.length; i++) {
-    const value = values[i];
-    if (value === undefined) return undefined;
-    if (value === null) {
-      crc = zlib.crc32(nullPart, crc);
-      continue;
+export class RowChecksummer {
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private length = 0;
+
+  constructor(private readonly columns: readonly ChecksumColumn[]) {}
+
+  /**
+   * CRC32 of one source row's canonical bytes; `undefined` when a value's stored form cannot be
+   * predicted (the row is still imported; verification then compares the row count only).
+   * `valueOf(i)` is the value for `columns[i]`; `undefined` means the row gave the column no value.
+   */
+  checksum(valueOf: (index: number) => SourceValue | undefined): number | undefined {
+    this.length = 0;
+    for (let i = 0; i < this.columns.length; i++) {
+      const value = valueOf(i);
+      if (value === undefined) return undefined;
+      if (value === null) {
+        this.appendText('N');
+        continue;
+      }
+      const shown = canonicalForm(this.columns[i], value);
+      if (shown === undefined) return undefined;
+      const byteLength = typeof shown === 'string' ? shown.length : shown.length;
+      this.appendText(`V${byteLength}:`);
+      if (typeof shown === 'string') this.appendText(shown);
+      else this.appendBytes(shown);
     }
-    const shown = canonicalBytes(columns[i], value);
-    if (shown === undefined) return undefined;
-    crc = zlib.crc32(`V${shown.length}:`, crc);
-    // Node 20's crc32 returns 0 for some empty views instead of the running value: skip them.
-    if (shown.length > 0) crc = zlib.crc32(shown, crc);
+    // Node 20's crc32 returns 0 for some empty views: an empty row has CRC 0 anyway.
+    return this.length === 0 ? 0 : zlib.crc32(this.buffer.subarray(0, this.length));
   }
-  return crc;
+
+  private reserve(extra: number): void {
+    if (this.length + extra <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + extra));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+
+  /** Text whose characters are single bytes (ASCII, or a byte string). */
+  private appendText(text: string): void {
+    this.reserve(text.length);
+    this.length += this.buffer.write(text, this.length, 'latin1');
+  }
+
+  private appendBytes(bytes: Buffer): void {
+    this.reserve(bytes.length);
+    this.length += bytes.copy(this.buffer, this.length);
+  }
 }
 
-export function canonicalBytes({ column, rendering }: ChecksumColumn, value: Buffer | string): Buffer | undefined {
+/** CRC32 of one row, for callers that checksum a single row (tests, tools). */
+export function rowChecksum(columns: readonly ChecksumColumn[], values: ReadonlyArray<SourceValue | undefined>): number | undefined {
+  return new RowChecksummer(columns).checksum((index) => values[index]);
+}
+
+/** How the target shows a stored value: bytes, or text of one-byte characters. */
+export function canonicalForm({ column, rendering }: ChecksumColumn, value: Buffer | string): Buffer | string | undefined {
   switch (rendering) {
     case 'integer':
-      return asciiOrUndefined(numericText(value, 0));
+      return numericText(value, 0);
     case 'decimal':
-      return asciiOrUndefined(numericText(value, column.numericScale ?? 0));
+      return numericText(value, column.numericScale ?? 0);
     case 'approximate':
-      return asciiOrUndefined(approximateText(value, column.dataType === 'float'));
-    case 'bit': {
-      const bits = integerOf(value);
-      return bits === undefined ? undefined : Buffer.from(bits.toString(2));
-    }
+      return approximateText(value, column.dataType === 'float');
+    case 'bit':
+      return integerOf(value)?.toString(2);
     case 'padded-char': {
       const bytes = stringBytes(value);
       if (!bytes) return undefined;
@@ -144,7 +177,7 @@ export function canonicalBytes({ column, rendering }: ChecksumColumn, value: Buf
     case 'fixed-binary': {
       const bytes = stringBytes(value);
       const length = column.octetLength ?? 0;
-      if (!bytes || bytes.length > length) return bytes;
+      if (!bytes || bytes.length >= length) return bytes;
       return Buffer.concat([bytes, Buffer.alloc(length - bytes.length)]);
     }
     case 'bytes':
@@ -152,21 +185,33 @@ export function canonicalBytes({ column, rendering }: ChecksumColumn, value: Buf
     case 'date':
     case 'datetime':
     case 'time':
-      return asciiOrUndefined(typeof value === 'string' ? undefined : temporalText(value.toString('latin1'), rendering, column.datetimePrecision ?? 0));
+      return typeof value === 'string' ? undefined : temporalText(value.toString('latin1'), rendering, column.datetimePrecision ?? 0);
   }
-}
-
-function asciiOrUndefined(text: string | undefined): Buffer | undefined {
-  return text === undefined ? undefined : Buffer.from(text, 'latin1');
 }
 
 /** A number given as a literal or as text (CSV), shown at `scale`; hex and bit literals are integers. */
 function numericText(value: Buffer | string, scale: number): string | undefined {
+  const text = typeof value === 'string' ? value : value.toString('latin1');
+  if (isCanonicalDecimal(text, scale)) return text;
   if (typeof value === 'string' && /^(0x|b')/i.test(value)) {
     const integer = integerOf(value);
     return integer === undefined ? undefined : decimalText(integer.toString(), scale);
   }
-  return decimalText(typeof value === 'string' ? value : value.toString('latin1'), scale);
+  return decimalText(text, scale);
+}
+
+/** Already as the target shows it: optional minus, no leading zeros, exactly `scale` decimals (the common case, checked fast). */
+function isCanonicalDecimal(text: string, scale: number): boolean {
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  const integerStart = i;
+  while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  const integerDigits = i - integerStart;
+  if (integerDigits === 0 || (integerDigits > 1 && text.charCodeAt(integerStart) === 48)) return false;
+  if (scale === 0) return i === text.length && !(integerStart === 1 && integerDigits === 1 && text.charCodeAt(1) === 48);
+  if (text.charCodeAt(i) !== 46 || text.length - i - 1 !== scale) return false;
+  for (let j = i + 1; j < text.length; j++) if (text.charCodeAt(j) < 48 || text.charCodeAt(j) > 57) return false;
+  // "-0.00" is shown as "0.00".
+  return !(integerStart === 1 && /^-0\.0*$/.test(text));
 }
 
 function approximateText(value: Buffer | string, singlePrecision: boolean): string | undefined {
@@ -207,11 +252,25 @@ function stringBytes(value: Buffer | string): Buffer | undefined {
   return /^[+-]?\d+(\.\d+)?$/.test(value) ? Buffer.from(value, 'latin1') : undefined;
 }
 
+/** `YYYY-MM-DD[ hh:mm:ss[.f…]]` already at the column's precision (the form dumps write), checked without a regex. */
+function isCanonicalTemporal(text: string, rendering: 'date' | 'datetime' | 'time', precision: number): boolean {
+  if (rendering === 'time') return false;
+  const length = rendering === 'date' ? 10 : 19 + (precision > 0 ? precision + 1 : 0);
+  if (text.length !== length || text[4] !== '-' || text[7] !== '-') return false;
+  if (rendering === 'datetime' && (text[10] !== ' ' || text[13] !== ':' || text[16] !== ':' || (precision > 0 && text[19] !== '.'))) return false;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 48 || code > 57) && i !== 4 && i !== 7 && i !== 10 && i !== 13 && i !== 16 && i !== 19) return false;
+  }
+  return true;
+}
+
 const datePattern = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d*))?)?$/;
 const timePattern = /^(-?)(\d{1,3}):(\d{1,2}):(\d{1,2})(?:\.(\d*))?$/;
 
 /** Dates and times as the target shows them; fractions are cut (not rounded) to the column's precision, as MariaDB does. */
 function temporalText(text: string, rendering: 'date' | 'datetime' | 'time', precision: number): string | undefined {
+  if (isCanonicalTemporal(text, rendering, precision)) return text;
   const fraction = (digits: string | undefined) => (precision > 0 ? '.' + (digits ?? '').padEnd(precision, '0').slice(0, precision) : '');
   const two = (digits: string) => digits.padStart(2, '0');
   if (rendering === 'time') {

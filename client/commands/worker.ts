@@ -17,17 +17,13 @@ export async function runWorker(config: Config, out: (line: string) => void): Pr
     (await ensureDevServer({ stateDir: temporal['state-dir'] || defaultStateDir(), port: temporal['dev-server-port'], uiPort: temporal['dev-server-ui-port'] })).address;
   installLogging(config.lightning.level, config.lightning.file || undefined);
   const connection = await NativeConnection.connect({ address });
-  const { worker, close } = await createImportWorker(workerOptionsOf(config, connection, address));
-  const shutdown = () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  const worker = await createImportWorker(workerOptionsOf(config, connection, address));
+  process.once('SIGINT', worker.shutdown);
+  process.once('SIGTERM', worker.shutdown);
   out(`worker on ${address}, namespace ${temporal.namespace}, task queue ${temporal['task-queue']}, ${config.lightning['region-concurrency']} chunks at once`);
   try {
     await worker.run();
   } finally {
-    await close();
     await connection.close();
   }
   return 0;

@@ -14,15 +14,14 @@ export interface InProcessWorker {
  */
 export async function startInProcessWorker(config: Config, temporal: TemporalSession, workflowsOnly = false): Promise<InProcessWorker> {
   const connection = await NativeConnection.connect({ address: temporal.address });
-  const { worker, close } = await createImportWorker({ ...workerOptionsOf(config, connection, temporal.address), workflowsOnly });
+  const worker = await createImportWorker({ ...workerOptionsOf(config, connection, temporal.address), workflowsOnly });
   const running = worker.run();
   let stopped: Promise<void> | undefined;
   return {
     stop: () =>
       (stopped ??= (async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+        worker.shutdown();
         await running.catch(() => undefined);
-        await close();
         await connection.close();
       })()),
   };

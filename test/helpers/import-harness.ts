@@ -90,12 +90,8 @@ export function startImport(client: Client, configPath: string): Promise<Workflo
 /** Runs an in-process worker for a config until `work` settles. */
 export async function withWorker<T>(connection: NativeConnection, temporalAddress: string, configPath: string, work: () => Promise<T>): Promise<T> {
   const config = loadConfig(configPath);
-  const { worker, close } = await createImportWorker({ ...workerOptionsOf(config, connection, temporalAddress), workflowBundle: await workflowBundle() });
-  try {
-    return await worker.runUntil(work());
-  } finally {
-    await close();
-  }
+  const worker = await createImportWorker({ ...workerOptionsOf(config, connection, temporalAddress), workflowBundle: await workflowBundle() });
+  return worker.runUntil(work());
 }
 
 /** `tempest worker -c config` as its own process, as an operator starts it. */
