@@ -1,12 +1,14 @@
-import type { Pool, ResultSetHeader } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 import { nonRetryable } from './failures';
 import { ensurePlanHolds, ensureResumable, isWholeFile, readTableCreated, statSource } from './resume-checks';
 import { PrefixChecksum } from './source/prefix-checksum';
 import { readCsvRows } from './source/csv-reader';
-import { openDataFile, UnsupportedCompressionError, type OpenedDataFile } from './source/open-data-file';
+import { decodeSource, type DecodedSource } from './source/charset';
+import { openDataFile, type OpenedDataFile } from './source/open-data-file';
+import { readParquetRows } from './source/parquet-reader';
 import { SourceFormatError, type SourceRow, type SourceValue } from './source/row';
 import { readSqlRows } from './source/sql-reader';
-import { readChunkProgress, saveChunkProgressSql, type ChunkIdentity, type ChunkProgress } from './target/chunk-progress';
+import { lockChunkProgress, readChunkProgress, saveChunkProgressSql, startChunkProgress, type ChunkIdentity, type ChunkProgress } from './target/chunk-progress';
 import { checksumColumns, RowChecksummer, type ChecksumColumn } from './target/row-checksum';
 import { qualifiedName, quoteBytes, quoteName } from './target/sql-text';
 import { readTargetColumns, type TargetColumn } from './target/table-columns';
@@ -36,31 +38,44 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
   if (saved) await ensureResumable(context.pool, input, saved, file, tableCreated, settings.readBlockSize);
   else ensurePlanHolds(input, file);
   const committed: ChunkProgress = {
-    ...(saved ?? { pos: chunk.offset, rows: 0, checksum: '0', checksumComplete: true, duplicates: 0, finished: false, prefixCrc: 0 }),
+    ...(saved ?? { pos: chunk.offset, rows: 0, checksum: '0', checksumComplete: true, finished: false, prefixCrc: 0 }),
     fileSize: file.size,
     fileMtimeMs: file.mtimeMs,
     tableCreated,
   };
+  // Every batch locks this row first (see lockChunkProgress): it must exist before the first one.
+  if (!saved) await startChunkProgress(context.pool, settings.taskInfoSchema, identity, committed);
 
   const columns = await readTargetColumns(context.pool, table.schema, table.name);
-  let opened: OpenedDataFile;
-  try {
-    // A CSV row needs no context, so a resumed CSV chunk reads from its position; an SQL row needs
-    // its INSERT statement's head, so SQL is read from the chunk's start and rows up to the position skipped.
-    const readFrom = chunk.type === 'csv' ? committed.pos : chunk.offset;
-    opened = openDataFile(chunk.path, chunk.compression, readFrom, settings.readBlockSize);
-  } catch (error) {
-    if (error instanceof UnsupportedCompressionError) throw nonRetryable('SourceFormatError', `${chunk.path}: ${error.message}`);
-    throw error;
-  }
+  // A CSV row needs no context, so a resumed CSV chunk reads from its position (a Parquet one from
+  // its row); an SQL row needs its INSERT statement's head, so SQL is read from the chunk's start
+  // and rows up to the position skipped.
+  const readFrom = chunk.type === 'sql' ? chunk.offset : committed.pos;
+  // Parquet is read by row group, not as a byte stream: it opens none, so it keeps no prefix CRC.
+  const opened: OpenedDataFile =
+    chunk.type === 'parquet'
+      ? { bytes: (async function* () {})(), startOffset: readFrom, diskBytesRead: () => 0, close: () => undefined }
+      : openDataFile(chunk.path, chunk.compression, readFrom, settings.readBlockSize);
   const prefix = new PrefixChecksum(opened.startOffset, opened.startOffset === committed.pos ? committed.prefixCrc : 0);
+  const source = decodeSource(prefix.observe(opened.bytes), {
+    // Parquet strings are UTF-8 by the format's definition.
+    characterSet: chunk.type === 'parquet' ? 'binary' : settings.dataCharacterSet,
+    replacement: settings.dataInvalidCharReplace,
+    path: chunk.path,
+    startOffset: opened.startOffset,
+    // A whole file is read to its end, whatever its size now; a piece of one to its planned end.
+    endOffset: isWholeFile(chunk) ? undefined : chunk.endOffset,
+  });
   const writer = new ChunkWriter(context, input, identity, columns, committed, prefix);
   // Progress counts bytes of this chunk's span on disk: compressed files are read from their start.
   const spanStart = chunk.compression === 'none' ? chunk.offset : 0;
-  writer.diskBytesRead = () => opened.diskBytesRead() - spanStart;
+  // A Parquet chunk's positions are rows: it reports no bytes while it runs.
+  writer.diskBytesRead = chunk.type === 'parquet' ? () => 0 : () => opened.diskBytesRead() - spanStart;
   try {
-    for await (const rows of readRows(input, prefix.observe(opened.bytes), opened.startOffset)) {
+    for await (const rows of readRows(input, source, opened.startOffset)) {
       for (const row of rows) {
+        // The readers count the bytes they are given; positions are the source's.
+        row.endOffset = source.sourceOffset(row.endOffset);
         if (row.endOffset <= committed.pos) {
           // Skipped rows were imported before: hash past them, so no bytes pile up while skipping.
           prefix.at(row.endOffset);
@@ -74,29 +89,29 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
     }
     return await writer.finish();
   } catch (error) {
+    const failure = source.sourceError(error);
     // The rows before a malformed one are good: keep them, so a fixed file resumes right at the problem.
-    if (error instanceof SourceFormatError) await writer.commitPending();
-    throw describeFailure(error, input);
+    if (failure instanceof SourceFormatError) await writer.commitPending();
+    throw describeFailure(failure, input);
   } finally {
     opened.close();
   }
 }
 
-function readRows({ settings, chunk }: ChunkInput, bytes: AsyncIterable<Buffer>, startOffset: number): AsyncIterable<SourceRow[]> {
+function readRows({ settings, chunk }: ChunkInput, source: DecodedSource, startOffset: number): AsyncIterable<SourceRow[]> {
   switch (chunk.type) {
     case 'sql':
-      return readSqlRows(bytes, { path: chunk.path });
+      return readSqlRows(source.bytes, { path: chunk.path });
     case 'csv':
-      return readCsvRows(bytes, {
+      return readCsvRows(source.bytes, {
         path: chunk.path,
         csv: settings.csv,
         startOffset,
-        // A whole file is read to its end, whatever its size now; a piece of one to its planned end.
-        endOffset: isWholeFile(chunk) ? undefined : chunk.endOffset,
+        endOffset: source.readerEndOffset,
         columns: chunk.columns,
       });
     case 'parquet':
-      throw nonRetryable('SourceFormatError', `${chunk.path}: Parquet files are not supported yet`);
+      return readParquetRows(chunk.path, { startRow: startOffset, endRow: chunk.endOffset });
   }
 }
 
@@ -123,6 +138,8 @@ class ChunkWriter {
   private batchStartOffset: number;
   private batchRowEnds: number[] = [];
   private batchChecksum = 0;
+  /** The batch being committed, if any. */
+  private committing: Promise<void> = Promise.resolve();
   diskBytesRead: () => number = () => 0;
 
   constructor(
@@ -167,11 +184,14 @@ class ChunkWriter {
 
   async finish(): Promise<ChunkResult> {
     await this.flush(true);
+    await this.committing;
     return { rows: this.progress.rows, endOffset: this.progress.pos };
   }
 
+  /** Commits the rows read so far (those before a malformed one, say) and waits for it. */
   async commitPending(): Promise<void> {
     await this.flush(false);
+    await this.committing;
   }
 
   heartbeat(): ChunkHeartbeat {
@@ -214,56 +234,86 @@ class ChunkWriter {
     };
   }
 
-  /** Commits the batch and the chunk's position in one transaction: the heart of exactly-once. */
+  /**
+   * Sends the batch, with the chunk's new position, as one transaction: the heart of exactly-once.
+   * The next batch is read while this one commits; batches still commit one after the other, in order.
+   */
   private async flush(finished: boolean): Promise<void> {
     const rowCount = this.batch.length;
     if (rowCount === 0 && !finished) return;
-    const next: ChunkProgress = {
-      ...this.progress,
+    this.checksumSum += BigInt(this.batchChecksum);
+    Object.assign(this.progress, {
       prefixCrc: this.prefix.at(this.progress.pos),
       rows: this.progress.rows + rowCount,
-      checksum: (this.checksumSum + BigInt(this.batchChecksum)).toString(),
+      checksum: this.checksumSum.toString(),
       finished,
-    };
-    const statements = ['START TRANSACTION'];
+    });
+    const statements: string[] = [];
     if (rowCount > 0 && this.batchMapping) statements.push(this.batchMapping.insertHead + this.batch.join(','));
-    statements.push(saveChunkProgressSql(this.input.settings.taskInfoSchema, this.identity, next, rowCount), 'COMMIT');
-
-    const connection = await this.context.pool.getConnection();
-    let results: ResultSetHeader[];
-    try {
-      [results] = (await connection.query(statements.join(';\n'))) as unknown as [ResultSetHeader[]];
-      connection.release();
-    } catch (error) {
-      // The transaction may be half-done on this session: closing it rolls it back.
-      connection.destroy();
-      throw this.describeBatchError(error);
-    }
-    if (rowCount > 0) next.duplicates += Math.abs(results[1].affectedRows - rowCount);
-    Object.assign(this.progress, next);
-    this.checksumSum = BigInt(next.checksum);
+    statements.push(saveChunkProgressSql(this.input.settings.taskInfoSchema, this.identity, this.progress, rowCount), 'COMMIT');
+    const batch: SentBatch = { sql: statements.join(';\n'), startOffset: this.batchStartOffset, endOffset: this.progress.pos, rowEnds: this.batchRowEnds };
     this.batch = [];
     this.batchBytes = 0;
     this.batchChecksum = 0;
     this.batchRowEnds = [];
     this.batchStartOffset = this.progress.pos;
+
+    await this.committing;
+    this.committing = this.commit(batch);
+    // A failed commit surfaces at the next flush or at the end; until then it is not unhandled.
+    this.committing.catch(() => undefined);
+  }
+
+  private async commit(batch: SentBatch): Promise<void> {
+    const connection = await this.context.pool.getConnection();
+    try {
+      if (!(await lockChunkProgress(connection, this.input.settings.taskInfoSchema, this.identity, batch.startOffset))) {
+        throw new SupersededAttemptError(this.input.chunk.key);
+      }
+      await connection.query(batch.sql);
+      connection.release();
+    } catch (error) {
+      // The transaction may be half-done on this session: closing it rolls it back.
+      connection.destroy();
+      throw this.describeBatchError(error, batch);
+    }
     this.context.heartbeat(this.heartbeat());
   }
 
-  private describeBatchError(error: unknown): unknown {
+  private describeBatchError(error: unknown, batch: SentBatch): unknown {
     if (!isDataError(error) && !isSchemaError(error)) return error;
     const { table, chunk } = this.input;
     const message = withoutValues((error as Error).message);
     const rowNumber = failedRowNumber((error as Error).message);
-    const rowEnd = rowNumber !== undefined ? this.batchRowEnds[rowNumber - 1] : undefined;
-    const rowStart = rowNumber !== undefined && rowNumber > 1 ? this.batchRowEnds[rowNumber - 2] : this.batchStartOffset;
-    const where = rowEnd !== undefined ? `the row at byte offset ${rowStart}–${rowEnd}` : `a row between byte offsets ${this.batchStartOffset} and ${this.progress.pos}`;
+    const rowEnd = rowNumber !== undefined ? batch.rowEnds[rowNumber - 1] : undefined;
+    const rowStart = rowNumber !== undefined && rowNumber > 1 ? batch.rowEnds[rowNumber - 2] : batch.startOffset;
+    const where = rowEnd !== undefined ? `the row at byte offset ${rowStart}–${rowEnd}` : `a row between byte offsets ${batch.startOffset} and ${batch.endOffset}`;
     return nonRetryable(
       isDataError(error) ? 'DataError' : 'SchemaError',
-      `${table.key}: ${chunk.path}: the target rejected ${where}: ${message}. Rows before byte offset ${this.batchStartOffset} are imported; fix the file or the table, then resume.`,
-      { table: table.key, path: chunk.path, offset: rowStart ?? this.batchStartOffset, errno: (error as { errno?: number }).errno },
+      `${table.key}: ${chunk.path}: the target rejected ${where}: ${message}. Rows before byte offset ${batch.startOffset} are imported; fix the file or the table, then resume.`,
+      { table: table.key, path: chunk.path, offset: rowStart ?? batch.startOffset, errno: (error as { errno?: number }).errno },
     );
   }
+}
+
+/**
+ * Another attempt of this chunk moved its position: this one (left running by a worker Temporal
+ * gave up on) stops without writing. Retryable: a new attempt reads the position afresh.
+ */
+class SupersededAttemptError extends Error {
+  constructor(chunkKey: string) {
+    super(`${chunkKey}: another attempt of this chunk advanced it; this attempt stops without writing`);
+    this.name = 'SupersededAttemptError';
+  }
+}
+
+/** A batch on its way to the target, with what locates its rows in the file. */
+interface SentBatch {
+  sql: string;
+  startOffset: number;
+  endOffset: number;
+  /** Where each row of the batch ends, for messages about one of them. */
+  rowEnds: number[];
 }
 
 function renderRow(values: readonly SourceValue[]): string {
@@ -281,7 +331,7 @@ function describeFailure(error: unknown, { table, chunk }: ChunkInput): unknown 
     return nonRetryable('SourceFormatError', `${table.key}: ${error.message}`, { table: table.key, path: error.path, offset: error.offset });
   }
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || code === 'EACCES' || code === 'EISDIR') {
+  if (code === 'EACCES' || code === 'EISDIR') {
     return nonRetryable('SourceFormatError', `${table.key}: ${chunk.path}: cannot read the file (${code}: ${(error as Error).message}). Replace it with a readable copy, then resume.`, {
       table: table.key,
       path: chunk.path,

@@ -1,9 +1,10 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'mysql2/promise';
 import { finishCheckpoint, keepCheckpointCurrent, type CheckpointDependencies, type CheckpointInput } from './checkpoint/keep-checkpoint';
+import { takeOverCheckpoint, type TakeOverSummary } from './checkpoint/take-over';
 import { toActivityFailure } from './failures';
 import { importChunk as importChunkRows } from './import-chunk';
-import { planChunks } from './source/plan-chunks';
+import { planChunks, type ChunkBoundaries } from './source/plan-chunks';
 import { planSource as planSourceFiles } from './source/plan-source';
 import { deleteTableProgress, deleteTaskProgress, ensureProgressTable } from './target/chunk-progress';
 import { destroyTargetTable } from './target/destroy-table';
@@ -49,8 +50,8 @@ export function createActivities(deps: ActivityDependencies) {
       await precheckTargetTables(pool, input, () => heartbeat());
     },
 
-    async planTableChunks(input: { settings: TaskSettings; table: TablePlan }): Promise<ChunkPlan[]> {
-      return planChunks(input.settings, input.table.dataFiles);
+    async planTableChunks(input: { settings: TaskSettings; table: TablePlan; boundaries?: ChunkBoundaries }): Promise<ChunkPlan[]> {
+      return planChunks(input.settings, input.table.dataFiles, input.boundaries);
     },
 
     async importChunk(input: ChunkInput): Promise<ChunkResult> {
@@ -89,6 +90,10 @@ export function createActivities(deps: ActivityDependencies) {
 
     async forgetTableProgress(input: { settings: TaskSettings; tableKey: string }): Promise<void> {
       await deleteTableProgress(pool, input.settings.taskInfoSchema, input.settings.taskId, input.tableKey);
+    },
+
+    async takeOverCheckpoint(input: { settings: TaskSettings; tables: TablePlan[] }): Promise<TakeOverSummary | undefined> {
+      return takeOverCheckpoint(deps, input.settings, input.tables);
     },
 
     async keepCheckpoint(input: CheckpointInput): Promise<void> {

@@ -4,8 +4,8 @@ import { nonRetryable } from './failures';
 import { checksumOfFirst } from './source/prefix-checksum';
 import { openDataFile } from './source/open-data-file';
 import type { ChunkProgress } from './target/chunk-progress';
-import { textOf } from './target/connection';
-import { qualifiedName, quoteText } from './target/sql-text';
+import { qualifiedName } from './target/sql-text';
+import { readTableIdentityIfExists } from './target/table-identity';
 import type { ChunkInput } from './task-types';
 
 /**
@@ -31,13 +31,11 @@ export async function statSource({ table, chunk }: ChunkInput): Promise<SourceFi
   }
 }
 
-/** The target table's creation time: a table dropped and created again gets a new one. */
+/** The target table's identity (its creation time): a table dropped and created again gets a new one. */
 export async function readTableCreated(pool: Pool, { key, schema, name }: ChunkInput['table']): Promise<string> {
-  const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT CAST(CREATE_TIME AS CHAR) AS created FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${quoteText(schema)} AND TABLE_NAME = ${quoteText(name)}`,
-  );
-  if (rows.length === 0) throw nonRetryable('SchemaError', `${key}: the target table does not exist (was it dropped while importing?). Import it again from scratch with --checkpoint-error-destroy.`);
-  return textOf(rows[0].created);
+  const created = await readTableIdentityIfExists(pool, schema, name);
+  if (created === undefined) throw nonRetryable('SchemaError', `${key}: the target table does not exist (was it dropped while importing?). Import it again from scratch with --checkpoint-error-destroy.`);
+  return created;
 }
 
 /** A chunk not started yet: its plan must still describe the file, unless it is the whole file. */

@@ -1,3 +1,4 @@
+import type { CharacterSet } from './source/charset';
 import type { CsvOptions } from './source/csv-reader';
 import type { FileRule } from './source/layout';
 import type { Compression, DataFile, DataFileType } from './source/layout-types';
@@ -20,6 +21,12 @@ export interface TaskSettings {
   /** CSV header names map onto target columns (else the header is skipped and columns go by position). */
   csvHeaderSchemaMatch: boolean;
   strictFormat: boolean;
+  /** `[mydumper] data-character-set`: what SQL and CSV data files are written in (`binary`: bytes pass untouched). */
+  dataCharacterSet: CharacterSet;
+  /** `[mydumper] data-invalid-char-replace`: what a byte sequence invalid in that character set becomes. */
+  dataInvalidCharReplace: string;
+  /** `[mydumper] character-set`: what schema files are written in. */
+  characterSet: CharacterSet;
   maxRegionSize: number;
   readBlockSize: number;
   onDuplicate: 'replace' | 'ignore' | 'error';
@@ -67,6 +74,8 @@ export interface TablePlan {
   name: string;
   /** The source tables' schema files; the first creates the target table. */
   schemaFiles: string[];
+  /** What the schema files are written in (`character-set`); absent in plans made before it existed: `binary`. */
+  schemaCharacterSet?: CharacterSet;
   dataFiles: DataFile[];
   totalBytes: number;
 }
@@ -74,6 +83,7 @@ export interface TablePlan {
 export interface DatabasePlan {
   name: string;
   schemaFile?: string;
+  schemaCharacterSet?: CharacterSet;
 }
 
 export interface ViewPlan {
@@ -81,6 +91,7 @@ export interface ViewPlan {
   schema: string;
   name: string;
   schemaFile: string;
+  schemaCharacterSet?: CharacterSet;
 }
 
 export interface SourcePlan {
@@ -96,9 +107,9 @@ export interface ChunkPlan {
   path: string;
   type: DataFileType;
   compression: Compression;
-  /** Where the chunk starts in the uncompressed stream. */
+  /** Where the chunk starts in the uncompressed stream; for Parquet, its first row (index in the file). */
   offset: number;
-  /** Where it ends; -1 until known, for compressed files. */
+  /** Where it ends; -1 until known, for compressed files; for Parquet, one past its last row. */
   endOffset: number;
   /** The file as planned, so a changed input is noticed. */
   fileSize: number;

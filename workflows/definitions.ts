@@ -54,6 +54,8 @@ export interface TaskState {
   targetHost: string;
   targetPort: number;
   tables: TableState[];
+  /** When the task started from an existing Lightning checkpoint: what it took over. */
+  takenOver?: { source: string; tables: number; chunks: number; rows: number };
   error?: string;
 }
 

@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, workf
 import { chunkTaskQueue } from './task-queues';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
+import type { ChunkBoundaries } from '../activities/source/plan-chunks';
 import type { TablePlan, TaskSettings, VerifyResult } from '../activities/task-types';
 import { CheckpointStatus, failedStatus } from './checkpoint-status';
 import { forEachConcurrently } from './concurrency';
@@ -10,6 +11,8 @@ import { tableProgressQuery, type TableFailure, type TableProgress } from './def
 export interface ImportTableInput {
   settings: TaskSettings;
   table: TablePlan;
+  /** Chunk cuts of a checkpoint taken over, for its files. */
+  boundaries?: ChunkBoundaries;
 }
 
 export interface ImportTableResult {
@@ -33,7 +36,7 @@ const { verifyTable, analyzeTable } = proxyActivities<Activities>({
  * One target table: cut its files into chunks, import the chunks (at most region-concurrency at
  * once), then verify the table against the source and analyze it.
  */
-export async function importTable({ settings, table }: ImportTableInput): Promise<ImportTableResult> {
+export async function importTable({ settings, table, boundaries }: ImportTableInput): Promise<ImportTableResult> {
   const progress: TableProgress = { key: table.key, status: CheckpointStatus.loaded, chunks: [] };
   setHandler(tableProgressQuery, () => progress);
   const tableRef = { key: table.key, schema: table.schema, name: table.name };
@@ -47,7 +50,7 @@ export async function importTable({ settings, table }: ImportTableInput): Promis
   });
 
   try {
-    const chunks = await planTableChunks({ settings, table });
+    const chunks = await planTableChunks({ settings, table, boundaries });
     progress.chunks = chunks.map((chunk) => ({
       key: chunk.key,
       path: chunk.path,

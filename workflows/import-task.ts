@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { ChunkBoundaries } from '../activities/source/plan-chunks';
 import type { TablePlan, TaskSettings } from '../activities/task-types';
 import { CheckpointStatus, isFailedStatus } from './checkpoint-status';
 import {
@@ -22,7 +23,18 @@ import {
 } from './definitions';
 import { importTable } from './import-table';
 
-const { planSource, prepareTarget, restoreSchemas, precheckTables, restoreViews, destroyTable, forgetTableProgress, forgetTaskProgress, finishCheckpoint } =
+const {
+  planSource,
+  prepareTarget,
+  takeOverCheckpoint,
+  restoreSchemas,
+  precheckTables,
+  restoreViews,
+  destroyTable,
+  forgetTableProgress,
+  forgetTaskProgress,
+  finishCheckpoint,
+} =
   proxyActivities<Activities>({
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: '1 minute',
@@ -77,6 +89,8 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
     }));
     await prepareTarget(settings);
     const checkpointInput = { settings, workflowId: workflowInfo().workflowId };
+    const takenOver = settings.checkpoint.enable ? await takeOverCheckpoint({ settings, tables: plan.tables }) : undefined;
+    if (takenOver) state.takenOver = { source: takenOver.source, tables: takenOver.tables, chunks: takenOver.chunks, rows: takenOver.rows };
     const keeping = settings.checkpoint.enable ? keepCheckpoint(checkpointInput) : undefined;
     if (!settings.noSchema) {
       state.phase = 'restoring schemas';
@@ -87,7 +101,7 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
 
     state.phase = 'importing';
     queue.push(...plan.tables.map((_, index) => index));
-    await importQueuedTables(settings, plan.tables, state, queue, destroyBeforeImport);
+    await importQueuedTables(settings, plan.tables, state, queue, destroyBeforeImport, takenOver?.chunkBoundaries ?? {});
 
     if (!settings.noSchema && plan.views.length > 0) {
       state.phase = 'restoring views';
@@ -113,7 +127,14 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
  * Imports queued tables, at most table-concurrency at once, until none is queued or running and
  * none waits for the operator.
  */
-async function importQueuedTables(settings: TaskSettings, tables: TablePlan[], state: TaskState, queue: number[], destroyBeforeImport: Set<number>): Promise<void> {
+async function importQueuedTables(
+  settings: TaskSettings,
+  tables: TablePlan[],
+  state: TaskState,
+  queue: number[],
+  destroyBeforeImport: Set<number>,
+  boundaries: ChunkBoundaries,
+): Promise<void> {
   let running = 0;
   const waitingForOperator = () => state.tables.some((table) => isFailedStatus(table.status) && !table.removed);
   for (;;) {
@@ -127,15 +148,17 @@ async function importQueuedTables(settings: TaskSettings, tables: TablePlan[], s
     }
     const index = queue.shift()!;
     running++;
-    void importOneTable(settings, tables[index], state.tables[index], destroyBeforeImport.delete(index)).finally(() => running--);
+    void importOneTable(settings, tables[index], state.tables[index], destroyBeforeImport.delete(index), boundaries).finally(() => running--);
   }
 }
 
-async function importOneTable(settings: TaskSettings, table: TablePlan, tableState: TableState, destroyFirst: boolean): Promise<void> {
+async function importOneTable(settings: TaskSettings, table: TablePlan, tableState: TableState, destroyFirst: boolean, boundaries: ChunkBoundaries): Promise<void> {
   tableState.running = true;
   try {
     if (destroyFirst) await destroyTable({ settings, table });
-    const result = await executeChild(importTable, { workflowId: tableState.childWorkflowId, args: [{ settings, table }] });
+    // A destroyed table starts over: the old checkpoint's cut no longer applies to it.
+    const tableBoundaries = destroyFirst ? {} : pickBoundaries(boundaries, table);
+    const result = await executeChild(importTable, { workflowId: tableState.childWorkflowId, args: [{ settings, table, boundaries: tableBoundaries }] });
     Object.assign(tableState, { status: result.status, rows: result.rows, verify: result.verify, doneBytes: table.totalBytes });
   } catch (error) {
     const cause = error instanceof ChildWorkflowFailure ? error.cause : error;
@@ -145,6 +168,10 @@ async function importOneTable(settings: TaskSettings, table: TablePlan, tableSta
   } finally {
     tableState.running = false;
   }
+}
+
+function pickBoundaries(boundaries: ChunkBoundaries, table: TablePlan): ChunkBoundaries {
+  return Object.fromEntries(table.dataFiles.filter((file) => boundaries[file.path]).map((file) => [file.path, boundaries[file.path]]));
 }
 
 /** The `tidb-lightning-ctl` checkpoint commands, applied to a running task. */

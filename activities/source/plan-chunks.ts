@@ -1,19 +1,39 @@
 import fs from 'node:fs/promises';
+import { decodeSource } from './charset';
 import { readCsvHeader } from './csv-reader';
 import { openDataFile } from './open-data-file';
+import { planParquetChunks } from './parquet-reader';
 import type { DataFile } from './layout-types';
 import { chunkKey } from '../checkpoint/checkpoint-model';
 import type { ChunkPlan, TaskSettings } from '../task-types';
 
+/** Chunks a checkpoint taken over already cut: file path → [offset, end offset] pairs. */
+export type ChunkBoundaries = Record<string, Array<[number, number]>>;
+
 /**
  * Cuts a table's data files into chunks. A file is one chunk, except a large uncompressed CSV file
  * under `strict-format` (no line terminator inside quoted fields), which is cut every
- * `max-region-size` bytes at the next line end so that its pieces import in parallel.
+ * `max-region-size` bytes at the next line end so that its pieces import in parallel, and a
+ * Parquet file, cut into runs of whole row groups (its chunks' offsets are row indexes).
  */
-export async function planChunks(settings: TaskSettings, files: readonly DataFile[]): Promise<ChunkPlan[]> {
+export async function planChunks(settings: TaskSettings, files: readonly DataFile[], boundaries: ChunkBoundaries = {}): Promise<ChunkPlan[]> {
   const chunks: ChunkPlan[] = [];
   for (const file of files) {
     const whole = { path: file.path, type: file.type, compression: file.compression, fileSize: file.size, mtimeMs: file.mtimeMs };
+    const given = boundaries[file.path];
+    if (given) {
+      const columns = file.type === 'csv' && settings.csv.header ? await headerOf(file.path, settings) : undefined;
+      for (const [offset, endOffset] of [...given].sort((a, b) => a[0] - b[0])) {
+        chunks.push({ ...whole, key: chunkKey({ path: file.path, offset }), offset, endOffset, columns: offset === 0 ? undefined : columns });
+      }
+      continue;
+    }
+    if (file.type === 'parquet') {
+      for (const [offset, endOffset] of await planParquetChunks(file, settings.maxRegionSize)) {
+        chunks.push({ ...whole, key: chunkKey({ path: file.path, offset }), offset, endOffset });
+      }
+      continue;
+    }
     const splittable = file.type === 'csv' && settings.strictFormat && file.compression === 'none' && file.size > settings.maxRegionSize;
     if (!splittable) {
       chunks.push({ ...whole, key: chunkKey({ path: file.path, offset: 0 }), offset: 0, endOffset: file.compression === 'none' ? file.size : -1 });
@@ -33,7 +53,8 @@ export async function planChunks(settings: TaskSettings, files: readonly DataFil
 async function headerOf(path: string, settings: TaskSettings): Promise<string[]> {
   const opened = openDataFile(path, 'none', 0, settings.readBlockSize);
   try {
-    return (await readCsvHeader(opened.bytes, { path, csv: settings.csv })).columns;
+    const source = decodeSource(opened.bytes, { characterSet: settings.dataCharacterSet, replacement: settings.dataInvalidCharReplace, path, startOffset: 0 });
+    return (await readCsvHeader(source.bytes, { path, csv: settings.csv })).columns;
   } finally {
     opened.close();
   }

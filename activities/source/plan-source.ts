@@ -18,7 +18,7 @@ export async function planSource(settings: TaskSettings): Promise<SourcePlan> {
     if (!included(table.schema, table.name)) continue;
     const [schema, name] = route(table.schema, table.name);
     const key = tableKey(schema, name);
-    const plan = tables.get(key) ?? { key, schema, name, schemaFiles: [], dataFiles: [], totalBytes: 0 };
+    const plan = tables.get(key) ?? { key, schema, name, schemaFiles: [], schemaCharacterSet: settings.characterSet, dataFiles: [], totalBytes: 0 };
     if (table.schemaFile) plan.schemaFiles.push(table.schemaFile);
     plan.dataFiles.push(...table.dataFiles);
     plan.totalBytes += table.dataFiles.reduce((sum, file) => sum + file.size, 0);
@@ -29,14 +29,14 @@ export async function planSource(settings: TaskSettings): Promise<SourcePlan> {
   for (const table of tables.values()) {
     // A routed database has a new name: its source CREATE DATABASE does not apply.
     const schemaFile = layout.databases.find((db) => db.name === table.schema)?.schemaFile;
-    if (!databases.has(table.schema)) databases.set(table.schema, { name: table.schema, schemaFile });
+    if (!databases.has(table.schema)) databases.set(table.schema, { name: table.schema, schemaFile, schemaCharacterSet: settings.characterSet });
   }
   const views = layout.views
     .filter((view) => included(view.schema, view.name))
     .map((view) => {
       const [schema, name] = route(view.schema, view.name);
       if (!databases.has(schema)) databases.set(schema, { name: schema });
-      return { key: tableKey(schema, name), schema, name, schemaFile: view.schemaFile };
+      return { key: tableKey(schema, name), schema, name, schemaFile: view.schemaFile, schemaCharacterSet: settings.characterSet };
     });
   return { databases: [...databases.values()], tables: [...tables.values()], views };
 }

@@ -16,14 +16,18 @@ export interface SourceRow {
   endOffset: number;
 }
 
-/** A data file could not be read as its format says: names the file and the byte offset of the problem. */
+/**
+ * A data file could not be read as its format says: names the file and the byte offset of the
+ * problem (`place` describes the offset when it is not a byte offset: a Parquet row, say).
+ */
 export class SourceFormatError extends Error {
   constructor(
     readonly path: string,
     readonly offset: number,
     readonly reason: string,
+    place = `byte offset ${offset}`,
   ) {
-    super(`${path}: byte offset ${offset}: ${reason}. Fix or remove this part of the file, then resume the task.`);
+    super(`${path}: ${place}: ${reason}. Fix or remove this part of the file, then resume the task.`);
     this.name = 'SourceFormatError';
   }
 }

@@ -18,8 +18,6 @@ export interface ChunkProgress {
   /** Sum of the rows' CRC32s (decimal text: it outgrows 2^53). */
   checksum: string;
   checksumComplete: boolean;
-  /** Source rows the target merged or dropped by `on-duplicate` (replace/ignore). */
-  duplicates: number;
   finished: boolean;
   /** The source file when the rows were read: a later change to it is noticed. */
   fileSize: number;
@@ -72,9 +70,22 @@ function chunkIdOf(chunk: ChunkIdentity): string {
   return `0x${digest}`;
 }
 
+/**
+ * Opens the batch's transaction by locking the chunk's progress row, and says whether it still
+ * stands at `expectedPos`. A second attempt of the same chunk (a worker Temporal gave up on, still
+ * running) waits here and then finds the position moved: it must not write its batch.
+ */
+export async function lockChunkProgress(connection: PoolConnection, taskInfoSchema: string, chunk: ChunkIdentity, expectedPos: number): Promise<boolean> {
+  const [results] = await connection.query<RowDataPacket[][]>(
+    `START TRANSACTION; SELECT pos FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(chunk.taskId)} AND chunk_id = ${chunkIdOf(chunk)} FOR UPDATE`,
+  );
+  const rows = results[1];
+  return rows.length === 1 && Number(rows[0].pos) === expectedPos;
+}
+
 export async function readChunkProgress(pool: Pool, taskInfoSchema: string, chunk: ChunkIdentity): Promise<ChunkProgress | undefined> {
   const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT pos, row_count, CAST(checksum AS CHAR) AS checksum, checksum_complete, duplicates, finished, file_size, file_mtime, prefix_crc, table_created
+    `SELECT pos, row_count, CAST(checksum AS CHAR) AS checksum, checksum_complete, finished, file_size, file_mtime, prefix_crc, table_created
        FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(chunk.taskId)} AND chunk_id = ${chunkIdOf(chunk)}`,
   );
   if (rows.length === 0) return undefined;
@@ -84,7 +95,6 @@ export async function readChunkProgress(pool: Pool, taskInfoSchema: string, chun
     rows: Number(row.row_count),
     checksum: String(row.checksum),
     checksumComplete: Number(row.checksum_complete) === 1,
-    duplicates: Number(row.duplicates),
     finished: Number(row.finished) === 1,
     fileSize: Number(row.file_size),
     fileMtimeMs: Number(row.file_mtime),
@@ -93,13 +103,11 @@ export async function readChunkProgress(pool: Pool, taskInfoSchema: string, chun
   };
 }
 
-/**
- * The statement that records `progress`, for the same transaction as the batch it follows.
- * `batchRows`: rows the statement just before wrote; what the target merged or dropped of them
- * (ROW_COUNT() differs from the row count under REPLACE and INSERT IGNORE) adds to `duplicates`.
- */
-export function saveChunkProgressSql(taskInfoSchema: string, chunk: ChunkIdentity, progress: ChunkProgress, batchRows: number): string {
-  const values = [
+const progressColumns =
+  'task_id, chunk_id, table_name, path, `offset`, pos, row_count, checksum, checksum_complete, duplicates, finished, file_size, file_mtime, prefix_crc, table_created';
+
+function progressValues(chunk: ChunkIdentity, progress: ChunkProgress, duplicates: string): string {
+  return [
     quoteText(chunk.taskId),
     chunkIdOf(chunk),
     quoteText(chunk.tableKey),
@@ -109,19 +117,32 @@ export function saveChunkProgressSql(taskInfoSchema: string, chunk: ChunkIdentit
     progress.rows,
     progress.checksum,
     progress.checksumComplete ? 1 : 0,
-    batchRows > 0 ? `${progress.duplicates} + ABS(ROW_COUNT() - ${batchRows})` : progress.duplicates,
+    duplicates,
     progress.finished ? 1 : 0,
     progress.fileSize,
     progress.fileMtimeMs,
     progress.prefixCrc,
     quoteText(progress.tableCreated),
   ].join(', ');
-  return `INSERT INTO ${progressTableName(taskInfoSchema)}
-            (task_id, chunk_id, table_name, path, \`offset\`, pos, row_count, checksum, checksum_complete, duplicates, finished,
-             file_size, file_mtime, prefix_crc, table_created)
-          VALUES (${values})
+}
+
+/** Records a chunk's starting point, unless an attempt already did (whose progress then stands). */
+export async function startChunkProgress(pool: Pool, taskInfoSchema: string, chunk: ChunkIdentity, progress: ChunkProgress): Promise<void> {
+  await pool.query(`INSERT IGNORE INTO ${progressTableName(taskInfoSchema)} (${progressColumns}) VALUES (${progressValues(chunk, progress, '0')})`);
+}
+
+/**
+ * The statement that records `progress`, for the same transaction as the batch it follows.
+ * `batchRows`: rows the statement just before wrote; what the target merged or dropped of them
+ * (ROW_COUNT() differs from the row count under REPLACE and INSERT IGNORE) adds to the stored
+ * `duplicates`, counted by the server so that batches in flight need not know each other's.
+ */
+export function saveChunkProgressSql(taskInfoSchema: string, chunk: ChunkIdentity, progress: ChunkProgress, batchRows: number): string {
+  const duplicates = batchRows > 0 ? `ABS(ROW_COUNT() - ${batchRows})` : '0';
+  return `INSERT INTO ${progressTableName(taskInfoSchema)} (${progressColumns})
+          VALUES (${progressValues(chunk, progress, duplicates)})
           ON DUPLICATE KEY UPDATE pos = VALUES(pos), row_count = VALUES(row_count), checksum = VALUES(checksum),
-            checksum_complete = VALUES(checksum_complete), duplicates = VALUES(duplicates), finished = VALUES(finished),
+            checksum_complete = VALUES(checksum_complete), duplicates = duplicates + VALUES(duplicates), finished = VALUES(finished),
             file_size = VALUES(file_size), file_mtime = VALUES(file_mtime), prefix_crc = VALUES(prefix_crc), table_created = VALUES(table_created)`;
 }
 

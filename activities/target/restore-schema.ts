@@ -13,7 +13,7 @@ const quotedOrBareName = '(?:`(?:[^`]|``)+`|"(?:[^"]|"")+"|[^\\s.(`"]+)';
 const createTableHead = new RegExp(`^(CREATE\\s+TABLE\\s+)(?:IF\\s+NOT\\s+EXISTS\\s+)?${quotedOrBareName}(?:\\s*\\.\\s*${quotedOrBareName})?`, 'i');
 
 export async function restoreDatabase(pool: Pool, database: DatabasePlan): Promise<void> {
-  const statements = database.schemaFile ? splitSqlStatements(await readSmallFile(database.schemaFile)) : [];
+  const statements = database.schemaFile ? splitSqlStatements(await readSmallFile(database.schemaFile, database.schemaCharacterSet ?? 'binary')) : [];
   const creates = statements.filter((statement) => /CREATE\s+(DATABASE|SCHEMA)/i.test(statement));
   if (creates.length === 0) {
     await pool.query(`CREATE DATABASE IF NOT EXISTS ${quoteName(database.name)}`);
@@ -31,7 +31,7 @@ export async function restoreTable(pool: Pool, table: TablePlan): Promise<'creat
   if (!schemaFile) {
     throw nonRetryable('SchemaError', `${table.key}: the dump has no schema file for this table and it does not exist in the target. Create it, or add its {db}.{table}-schema.sql file.`);
   }
-  const statements = splitSqlStatements(await readSmallFile(schemaFile)).filter((statement) => !sessionStatement.test(statement));
+  const statements = splitSqlStatements(await readSmallFile(schemaFile, table.schemaCharacterSet ?? 'binary')).filter((statement) => !sessionStatement.test(statement));
   for (const statement of statements) {
     const rewritten = createTableHead.test(statement)
       ? statement.replace(createTableHead, `$1IF NOT EXISTS ${quoteName(table.schema)}.${quoteName(table.name)}`)
@@ -42,7 +42,7 @@ export async function restoreTable(pool: Pool, table: TablePlan): Promise<'creat
 }
 
 export async function restoreView(pool: Pool, view: ViewPlan): Promise<void> {
-  const statements = splitSqlStatements(await readSmallFile(view.schemaFile)).filter((statement) => !sessionStatement.test(statement));
+  const statements = splitSqlStatements(await readSmallFile(view.schemaFile, view.schemaCharacterSet ?? 'binary')).filter((statement) => !sessionStatement.test(statement));
   for (const statement of statements) await runSchemaStatement(pool, statement, view.schemaFile, view.schema);
 }
 

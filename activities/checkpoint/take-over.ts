@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { nonRetryable } from '../failures';
+import { checksumOfFirst } from '../source/prefix-checksum';
+import { openDataFile } from '../source/open-data-file';
+import type { ChunkBoundaries } from '../source/plan-chunks';
+import { readTableIdentityIfExists } from '../target/table-identity';
+import { saveChunkProgressSql, type ChunkIdentity } from '../target/chunk-progress';
+import { qualifiedName, quoteName, quoteText } from '../target/sql-text';
+import type { TablePlan, TaskSettings } from '../task-types';
+import type { CheckpointModel } from './checkpoint-model';
+import { checkpointStore, type CheckpointDependencies } from './keep-checkpoint';
+import { readCheckpointFile } from './file-driver';
+import { readCheckpointTables } from './mysql-driver';
+
+export interface TakeOverSummary {
+  source: string;
+  tables: number;
+  chunks: number;
+  rows: number;
+  /** Split CSV files are cut as the old checkpoint cut them, so its positions apply. */
+  chunkBoundaries: ChunkBoundaries;
+}
+
+/**
+ * Starts a new task from an existing Lightning checkpoint (file or MySQL driver) of a logical
+ * (`tidb` backend) run: each chunk's position becomes this task's committed progress, so finished
+ * chunks are skipped and partly done ones resume where the checkpoint says. Refuses, rather than
+ * skips, when the checkpoint does not describe these files.
+ */
+export async function takeOverCheckpoint(deps: CheckpointDependencies, settings: TaskSettings, tables: TablePlan[]): Promise<TakeOverSummary | undefined> {
+  const store = checkpointStore(settings, deps);
+  const model = store.driver === 'file' ? await readFileIfPresent(store.path) : await readSchemaIfPresent(store.pool, store.schema);
+  if (!model) return undefined;
+  const source = store.driver === 'file' ? store.path : `schema ${store.schema}`;
+  const remedy = `Remove it${store.driver === 'file' ? '' : ' (DROP DATABASE)'} or point [checkpoint] dsn elsewhere to start afresh.`;
+  if (model.task.backend && model.task.backend !== 'tidb') {
+    throw nonRetryable('ConfigError', `the checkpoint in ${source} is of a "${model.task.backend}" backend run; Tempest can take over only logical ("tidb") runs. ${remedy}`);
+  }
+  if (model.task.sourceDir && path.resolve(model.task.sourceDir.replace(/^file:\/\//, '')) !== settings.sourceDir) {
+    throw nonRetryable('ConfigError', `the checkpoint in ${source} is of an import of ${model.task.sourceDir}, not of ${settings.sourceDir}. ${remedy}`);
+  }
+
+  const summary: TakeOverSummary = { source, tables: 0, chunks: 0, rows: 0, chunkBoundaries: {} };
+  for (const table of model.tables) {
+    const plan = tables.find((candidate) => candidate.key === table.key);
+    const chunks = table.engines.filter((engine) => engine.id >= 0).flatMap((engine) => engine.chunks);
+    const started = chunks.filter((chunk) => chunk.pos > chunk.offset);
+    if (!plan || started.length === 0) continue;
+    const tableCreated = await readTableIdentityIfExists(deps.pool, plan.schema, plan.name);
+    const [anyRow] = tableCreated === undefined ? [[]] : await deps.pool.query<RowDataPacket[]>(`SELECT 1 FROM ${qualifiedName(plan.schema, plan.name)} LIMIT 1`);
+    if (tableCreated === undefined || anyRow.length === 0) {
+      throw nonRetryable(
+        'TargetChangedError',
+        `the checkpoint in ${source} has rows imported into ${table.key}, which ${tableCreated === undefined ? 'does not exist' : 'is empty'} in the target: ` +
+          `taking over would skip them. ${remedy}`,
+      );
+    }
+    for (const chunk of chunks) {
+      const file = plan.dataFiles.find((candidate) => candidate.path === chunk.path);
+      if (!file) throw nonRetryable('ConfigError', `the checkpoint in ${source} lists ${chunk.path} for ${table.key}, which is not in the dump. ${remedy}`);
+      if (file.size !== chunk.fileSize && chunk.fileSize > 0) {
+        throw nonRetryable('SourceChangedError', `${chunk.path} is ${file.size} bytes but was ${chunk.fileSize} when the checkpoint in ${source} recorded it: its positions no longer apply. ${remedy}`);
+      }
+      const whole = chunk.offset === 0 && (chunk.endOffset <= 0 || chunk.endOffset >= file.size);
+      if (!whole) (summary.chunkBoundaries[chunk.path] ??= []).push([chunk.offset, chunk.endOffset]);
+    }
+    for (const chunk of started) {
+      const file = plan.dataFiles.find((candidate) => candidate.path === chunk.path)!;
+      const opened = openDataFile(chunk.path, chunk.compression, chunk.offset, settings.readBlockSize);
+      let prefixCrc: number | undefined;
+      try {
+        prefixCrc = await checksumOfFirst(opened.bytes, chunk.pos - chunk.offset);
+      } finally {
+        opened.close();
+      }
+      if (prefixCrc === undefined) throw nonRetryable('SourceChangedError', `${chunk.path} is shorter than the position ${chunk.pos} the checkpoint in ${source} recorded. ${remedy}`);
+      const identity: ChunkIdentity = { taskId: settings.taskId, tableKey: table.key, path: chunk.path, offset: chunk.offset };
+      const finished = chunk.endOffset > 0 && chunk.pos >= chunk.endOffset;
+      await deps.pool.query(
+        saveChunkProgressSql(
+          settings.taskInfoSchema,
+          identity,
+          {
+            pos: chunk.pos,
+            rows: chunk.rows,
+            // The rows written before are not ours to checksum: verification compares counts for this table.
+            checksum: '0',
+            checksumComplete: false,
+            finished,
+            fileSize: file.size,
+            fileMtimeMs: file.mtimeMs,
+            prefixCrc,
+            tableCreated,
+          },
+          0,
+        ),
+      );
+      summary.chunks++;
+      summary.rows += chunk.rows;
+    }
+    summary.tables++;
+  }
+  return summary;
+}
+
+async function readFileIfPresent(file: string): Promise<CheckpointModel | undefined> {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return await readCheckpointFile(file);
+  } catch (error) {
+    throw nonRetryable('ConfigError', `${file} is not a Lightning checkpoint file (${(error as Error).message}); remove it or set [checkpoint] dsn to another path`);
+  }
+}
+
+async function readSchemaIfPresent(pool: Pool, schema: string): Promise<CheckpointModel | undefined> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${quoteText(schema)} AND TABLE_NAME = 'task_v2'`,
+  );
+  if (rows.length === 0) return undefined;
+  const [tasks] = await pool.query<RowDataPacket[]>(`SELECT 1 FROM ${quoteName(schema)}.task_v2`);
+  return tasks.length === 0 ? undefined : readCheckpointTables(pool, schema);
+}
