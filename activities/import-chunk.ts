@@ -3,6 +3,7 @@ import { nonRetryable } from './failures';
 import { ensurePlanHolds, ensureResumable, isWholeFile, readTableCreated, statSource } from './resume-checks';
 import { PrefixChecksum } from './source/prefix-checksum';
 import { readCsvRows } from './source/csv-reader';
+import { csvColumnsFrom } from './source/csv-header';
 import { decodeSource, type DecodedSource } from './source/charset';
 import { openDataFile, type OpenedDataFile } from './source/open-data-file';
 import { readParquetRows } from './source/parquet-reader';
@@ -72,7 +73,8 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
   // A Parquet chunk's positions are rows: it reports no bytes while it runs.
   writer.diskBytesRead = chunk.type === 'parquet' ? () => 0 : () => opened.diskBytesRead() - spanStart;
   try {
-    for await (const rows of readRows(input, source, opened.startOffset)) {
+    const withColumns = { ...input, chunk: { ...chunk, columns: await csvColumnsFrom(settings, chunk, opened.startOffset) } };
+    for await (const rows of readRows(withColumns, source, opened.startOffset)) {
       for (const row of rows) {
         // The readers count the bytes they are given; positions are the source's.
         row.endOffset = source.sourceOffset(row.endOffset);

@@ -51,7 +51,7 @@ export async function ensureCheckpointTables(pool: Pool, schema: string): Promis
       table_name varchar(261) NOT NULL,
       engine_id int unsigned NOT NULL,
       path varchar(2048) NOT NULL,
-      offset bigint NOT NULL,
+      \`offset\` bigint NOT NULL,
       type int NOT NULL,
       compression int NOT NULL,
       sort_key varchar(256) NOT NULL,
@@ -68,7 +68,7 @@ export async function ensureCheckpointTables(pool: Pool, schema: string): Promis
       kvc_checksum bigint unsigned NOT NULL DEFAULT 0,
       create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
       update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-      PRIMARY KEY(table_name, engine_id, path(500), offset)
+      PRIMARY KEY(table_name, engine_id, path(500), \`offset\`)
     )`);
 }
 
@@ -109,7 +109,7 @@ async function insertTable(connection: PoolConnection, s: string, taskId: string
     );
     for (let i = 0; i < values.length; i += 500) {
       await connection.query(
-        `INSERT INTO ${s}.chunk_v6 (table_name, engine_id, path, offset, type, compression, sort_key, file_size, columns, should_include_row_id,
+        `INSERT INTO ${s}.chunk_v6 (table_name, engine_id, path, \`offset\`, type, compression, sort_key, file_size, columns, should_include_row_id,
            end_offset, pos, real_pos, prev_rowid_max, rowid_max, kvc_bytes, kvc_kvs, kvc_checksum) VALUES ${values.slice(i, i + 500).join(', ')}`,
       );
     }
@@ -123,7 +123,7 @@ export async function readCheckpointTables(pool: Pool, schema: string): Promise<
   const [tables] = await pool.query<RowDataPacket[]>(`SELECT table_name, status FROM ${s}.table_v10 ORDER BY table_name`);
   const [engines] = await pool.query<RowDataPacket[]>(`SELECT table_name, engine_id, status FROM ${s}.engine_v5`);
   const [chunks] = await pool.query<RowDataPacket[]>(
-    `SELECT table_name, engine_id, path, offset, type, compression, sort_key, file_size, end_offset, pos, kvc_kvs, UNIX_TIMESTAMP(create_time) AS created FROM ${s}.chunk_v6 ORDER BY table_name, engine_id, path, offset`,
+    `SELECT table_name, engine_id, path, \`offset\`, type, compression, sort_key, file_size, end_offset, pos, kvc_kvs, UNIX_TIMESTAMP(create_time) AS created FROM ${s}.chunk_v6 ORDER BY table_name, engine_id, path, \`offset\``,
   );
   const task = tasks[0];
   return {

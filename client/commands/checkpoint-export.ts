@@ -23,8 +23,10 @@ export function runCheckpointExport(config: Config, options: ExportOptions, out:
   const driver = options.driver ?? config.checkpoint.driver;
   return withTaskSession(config, async (temporal, task) => {
     const target = createTargetPool(targetSettingsOf(config), 2);
-    const checkpointDsn = driver === 'mysql' && config.checkpoint.dsn ? parseMysqlDsn(config.checkpoint.dsn) : undefined;
-    if (driver === 'mysql' && config.checkpoint.dsn && !checkpointDsn) throw new UserError('[checkpoint] dsn: write it as user:password@tcp(host:port)/');
+    // [checkpoint] dsn speaks of the configured driver: exporting to the other one ignores it.
+    const dsn = driver === config.checkpoint.driver ? config.checkpoint.dsn : '';
+    const checkpointDsn = driver === 'mysql' && dsn ? parseMysqlDsn(dsn) : undefined;
+    if (driver === 'mysql' && dsn && !checkpointDsn) throw new UserError('[checkpoint] dsn: write it as user:password@tcp(host:port)/');
     const checkpointPool = checkpointDsn ? createTargetPool({ ...targetSettingsOf(config), ...checkpointDsn }, 2) : undefined;
     try {
       let model;
@@ -36,7 +38,7 @@ export function runCheckpointExport(config: Config, options: ExportOptions, out:
       }
       const store: CheckpointStore =
         driver === 'file'
-          ? { driver, path: path.resolve(options.output ?? (config.checkpoint.dsn || '/tmp/tidb_lightning_checkpoint.pb')) }
+          ? { driver, path: path.resolve(options.output ?? (dsn || '/tmp/tidb_lightning_checkpoint.pb')) }
           : { driver, pool: checkpointPool ?? target, schema: options.schema ?? config.checkpoint.schema };
       await saveCheckpoint(store, model);
       const chunks = model.tables.reduce((sum, table) => sum + table.engines.reduce((count, engine) => count + engine.chunks.length, 0), 0);

@@ -27,6 +27,8 @@ export interface ImportConfigOptions {
   lightning?: string;
   /** Keys added to [tikv-importer]. */
   importer?: string;
+  /** Keys added to [mydumper]. */
+  mydumper?: string;
 }
 
 export function makeTempDir(prefix: string): string {
@@ -51,6 +53,7 @@ ${options.importer ?? ''}
 
 [mydumper]
 data-source-dir = ${JSON.stringify(options.sourceDir)}
+${options.mydumper ?? ''}
 
 [tidb]
 host = ${JSON.stringify(mariadb.host)}

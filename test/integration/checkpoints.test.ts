@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { execFile, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import protobuf from 'protobufjs';
+import { readCheckpointFile } from '../../activities/checkpoint/file-driver';
+import { loadConfig } from '../../client/config/load';
+import { workerOptionsOf } from '../../client/worker-options';
+import { createImportWorker } from '../../worker/create-worker';
+import { tableProgressQuery, taskStateQuery, type TaskState } from '../../workflows/definitions';
+import type { importTask } from '../../workflows/import-task';
+import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
+import { makeTempDir, spawnWorker, startImport, tempestMain, waitForExit, withWorker, writeConfig } from '../helpers/import-harness';
+import { adminConnection, committedRows, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
+import { startTemporal, workflowBundle } from '../helpers/temporal';
+
+const run = promisify(execFile);
+const protoFile = path.resolve(__dirname, '../../../proto/checkpoints.proto');
+let env: TestWorkflowEnvironment;
+let db: Connection;
+const dir = makeTempDir('tempest-checkpoints');
+const databases: string[] = [];
+const workers: ChildProcess[] = [];
+
+before(async () => {
+  env = await startTemporal();
+  db = await adminConnection();
+});
+
+after(async () => {
+  for (const worker of workers) worker.kill('SIGKILL');
+  await Promise.all(workers.map(waitForExit));
+  await dropDatabases(db, databases);
+  await db.end();
+  await env?.teardown();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Prepared {
+  schema: string;
+  fixture: DumpFixture;
+  configDir: string;
+  config: string;
+}
+
+async function prepare(name: string, rows: number, extra = ''): Promise<Prepared> {
+  const schema = uniqueName(name);
+  databases.push(schema, `${schema}_ref`, `${schema}_info`, `${schema}_ckpt`);
+  const fixture = generateDump({ schema, dir: path.join(dir, schema), rows, rowsPerFile: Math.ceil(rows / 3), seed: 33 });
+  await loadReference(db, `${schema}_ref`, fixture);
+  const configDir = path.join(dir, `${schema}-config`);
+  const config = writeConfig(configDir, {
+    sourceDir: path.join(dir, schema),
+    temporalAddress: env.address,
+    taskQueue: uniqueName('q'),
+    taskInfoSchema: `${schema}_info`,
+    importer: 'logical-import-batch-rows = 40',
+    extra,
+  });
+  return { schema, fixture, configDir, config };
+}
+
+function tempest(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  return run(process.execPath, [tempestMain, ...args]).then(
+    ({ stdout, stderr }) => ({ stdout, stderr, code: 0 }),
+    (error: { stdout: string; stderr: string; code: number }) => ({ stdout: error.stdout, stderr: error.stderr, code: error.code }),
+  );
+}
+
+async function waitForPhase(handle: WorkflowHandle<typeof importTask>, phase: TaskState['phase']): Promise<TaskState> {
+  for (;;) {
+    const state = await handle.query(taskStateQuery);
+    if (state.phase === phase) return state;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function assertEqualToSource(prepared: Prepared): Promise<void> {
+  for (const table of prepared.fixture.tables) {
+    assert.deepEqual(await sortedRows(db, prepared.schema, table.name), await sortedRows(db, `${prepared.schema}_ref`, table.name), `${table.name}: every row, once`);
+  }
+}
+
+/** Runs a worker that answers queries and updates but imports nothing, while `work` runs. */
+async function withWorkflowsOnlyWorker<T>(config: string, work: () => Promise<T>): Promise<T> {
+  const worker = await createImportWorker({ ...workerOptionsOf(loadConfig(config), env.nativeConnection, env.address), workflowsOnly: true, workflowBundle: await workflowBundle() });
+  return worker.runUntil(work());
+}
+
+test('the exported .pb decodes with protobufjs from proto/checkpoints.proto and matches the task field by field; the MySQL export has Lightning’s tables', async () => {
+  const prepared = await prepare('tempest_export', 300);
+  const bad = path.join(dir, prepared.schema, `${prepared.schema}.typed.000000000.sql`);
+  fs.appendFileSync(bad, 'INSERT INTO `typed` VALUES (1, broken);\n');
+  const handle = await startImport(env.client, prepared.config);
+  await withWorker(env.nativeConnection, env.address, prepared.config, async () => {
+    const state = await waitForPhase(handle, 'waiting for operator');
+    const output = path.join(prepared.configDir, 'export.pb');
+    const exported = await tempest('checkpoint', 'export', '-c', prepared.config, '--output', output);
+    assert.equal(exported.code, 0, exported.stderr);
+    const mysqlExport = await tempest('checkpoint', 'export', '-c', prepared.config, '--driver', 'mysql', '--schema', `${prepared.schema}_ckpt`);
+    assert.equal(mysqlExport.code, 0, mysqlExport.stderr);
+
+    const type = protobuf.loadSync(protoFile).lookupType('tempest.checkpoints.CheckpointsModel');
+    const decoded = type.toObject(type.decode(fs.readFileSync(output)), { longs: Number }) as {
+      checkpoints: Record<string, { status: number; engines: Record<string, { status: number; chunks: Record<string, Record<string, number | string>> }> }>;
+      taskCheckpoint: { sourceDir: string; backend: string; tidbHost: string; tidbPort: number };
+    };
+    assert.equal(decoded.taskCheckpoint.sourceDir, path.join(dir, prepared.schema));
+    assert.equal(decoded.taskCheckpoint.backend, 'tidb');
+    assert.equal(decoded.taskCheckpoint.tidbPort, 3306);
+    assert.deepEqual(Object.keys(decoded.checkpoints).sort(), state.tables.map((table) => table.key).sort());
+    let chunkCount = 0;
+    for (const table of state.tables) {
+      const checkpoint = decoded.checkpoints[table.key];
+      assert.equal(checkpoint.status, table.status, `${table.key}: status`);
+      const progress = await env.client.workflow.getHandle(table.childWorkflowId).query(tableProgressQuery);
+      const chunks = checkpoint.engines['0'].chunks;
+      assert.equal(Object.keys(chunks).length, progress.chunks.length, `${table.key}: one chunk each`);
+      chunkCount += progress.chunks.length;
+      for (const chunk of progress.chunks) {
+        const exportedChunk = chunks[`${chunk.path}:${chunk.offset}`];
+        assert.ok(exportedChunk, `${chunk.key} exported under Lightning's chunk key`);
+        assert.equal(exportedChunk.path, chunk.path);
+        assert.equal(exportedChunk.offset ?? 0, chunk.offset);
+        assert.equal(exportedChunk.fileSize, chunk.fileSize);
+        assert.equal(exportedChunk.type, chunk.type === 'sql' ? 3 : 4);
+        assert.equal(exportedChunk.compression ?? 0, chunk.compression === 'gzip' ? 1 : 0);
+        if (chunk.status === 'finished') {
+          assert.equal(exportedChunk.pos, chunk.pos, `${chunk.key}: finished at its end`);
+          assert.equal(exportedChunk.kvcKvs, chunk.rows, `${chunk.key}: rows`);
+        }
+      }
+    }
+    const failedChunk = Object.values(decoded.checkpoints[`\`${prepared.schema}\`.\`typed\``].engines['0'].chunks).find((chunk) => chunk.path === bad)!;
+    assert.equal(failedChunk.kvcKvs, 100, 'the failed chunk exports the rows committed before the malformed one');
+    assert.ok(Number(failedChunk.pos) > 0 && Number(failedChunk.pos) < fs.statSync(bad).size, 'and the position it stopped at');
+
+    const [columns] = await db.query<RowDataPacket[]>(
+      `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS d FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      [`${prepared.schema}_ckpt`],
+    );
+    const layout = (table: string) => columns.filter((row) => row.t === table).map((row) => `${row.c} ${row.d}`);
+    assert.deepEqual(layout('task_v2'), ['id tinyint', 'task_id bigint', 'source_dir varchar', 'backend varchar', 'importer_addr varchar', 'tidb_host varchar', 'tidb_port int', 'pd_addr varchar', 'sorted_kv_dir varchar', 'lightning_ver varchar']);
+    for (const column of ['task_id bigint', 'table_name varchar', 'hash binary', 'status tinyint', 'table_id bigint', 'table_info longtext', 'kv_bytes bigint', 'kv_kvs bigint', 'kv_checksum bigint', 'auto_rand_base bigint', 'auto_incr_base bigint', 'auto_row_id_base bigint']) {
+      assert.ok(layout('table_v10').includes(column), `table_v10 has ${column}`);
+    }
+    assert.deepEqual(layout('engine_v5'), ['table_name varchar', 'engine_id int', 'status tinyint', 'create_time timestamp', 'update_time timestamp']);
+    for (const column of ['table_name varchar', 'engine_id int', 'path varchar', 'offset bigint', 'type int', 'compression int', 'sort_key varchar', 'file_size bigint', 'columns text', 'should_include_row_id tinyint', 'end_offset bigint', 'pos bigint', 'real_pos bigint', 'prev_rowid_max bigint', 'rowid_max bigint', 'kvc_bytes bigint', 'kvc_kvs bigint', 'kvc_checksum bigint']) {
+      assert.ok(layout('chunk_v6').includes(column), `chunk_v6 has ${column}`);
+    }
+    const [chunkRows] = await db.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${prepared.schema}_ckpt\`.chunk_v6`);
+    assert.equal(Number(chunkRows[0].n), chunkCount, 'every chunk in chunk_v6');
+    await handle.terminate('test done');
+  });
+});
+
+test('an export from a run killed halfway starts a new import that ends equal to the source', async () => {
+  const prepared = await prepare('tempest_takeover', 6000);
+  const handle = await startImport(env.client, prepared.config);
+  const worker = spawnWorker(prepared.config, path.join(prepared.configDir, 'worker.log'));
+  workers.push(worker);
+  const totalRows = prepared.fixture.tables.reduce((sum, table) => sum + table.rows.length, 0);
+  while ((await committedRows(db, `${prepared.schema}_info`)) < totalRows / 2) await new Promise((resolve) => setTimeout(resolve, 50));
+  worker.kill('SIGKILL');
+  await waitForExit(worker);
+  const exportedAt = await committedRows(db, `${prepared.schema}_info`);
+  assert.ok(exportedAt < totalRows, 'killed before the end');
+  // Meanwhile [checkpoint] driver = "file" kept Lightning's checkpoint file current.
+  const kept = await readCheckpointFile(path.join(prepared.configDir, 'tidb_lightning_checkpoint.pb'));
+  const keptChunks = kept.tables.flatMap((table) => table.engines.flatMap((engine) => engine.chunks));
+  assert.ok(keptChunks.some((chunk) => chunk.pos > chunk.offset), 'the kept checkpoint file shows progress');
+
+  const checkpoint = path.join(prepared.configDir, 'takeover.pb');
+  const exported = await withWorkflowsOnlyWorker(prepared.config, () => tempest('checkpoint', 'export', '-c', prepared.config, '--output', checkpoint));
+  assert.equal(exported.code, 0, exported.stderr);
+  // The first task is gone (as if its Temporal history were lost); a new task starts from the file.
+  await handle.terminate('replaced by an import from the exported checkpoint');
+  const resumed = writeConfig(path.join(prepared.configDir, 'resumed'), {
+    sourceDir: path.join(dir, prepared.schema),
+    temporalAddress: env.address,
+    taskQueue: uniqueName('q'),
+    taskInfoSchema: `${prepared.schema}_info`,
+    extra: '',
+  });
+  fs.writeFileSync(resumed, fs.readFileSync(resumed, 'utf8').replace(/dsn = .*\n/, `dsn = ${JSON.stringify(checkpoint)}\nkeep-after-success = "origin"\n`));
+  const second = await startImport(env.client, resumed);
+  const result = await withWorker(env.nativeConnection, env.address, resumed, async () => {
+    const state = await waitForPhase(second, 'importing');
+    assert.ok(state.takenOver && state.takenOver.rows > 0, `the new task took over ${state.takenOver?.rows} rows from ${state.takenOver?.source}`);
+    return second.result();
+  });
+  assert.equal(result.tables.length, 3);
+  await assertEqualToSource(prepared);
+});
+
+test('a changed input file and a recreated target table are refused, not skipped', async () => {
+  const prepared = await prepare('tempest_refuse', 300);
+  const typedFile = path.join(dir, prepared.schema, `${prepared.schema}.typed.000000000.sql`);
+  const keylessFile = path.join(dir, prepared.schema, `${prepared.schema}.keyless.000000000.sql`);
+  const originalLength = fs.statSync(typedFile).size;
+  fs.appendFileSync(typedFile, 'INSERT INTO `typed` VALUES (1, broken);\n');
+  const keylessLength = fs.statSync(keylessFile).size;
+  fs.appendFileSync(keylessFile, 'INSERT INTO `keyless` VALUES (1, broken);\n');
+  const handle = await startImport(env.client, prepared.config);
+  await withWorker(env.nativeConnection, env.address, prepared.config, async () => {
+    await waitForPhase(handle, 'waiting for operator');
+    // The typed file is "fixed", but an already imported row is changed too.
+    const fixed = fs.readFileSync(typedFile).subarray(0, originalLength);
+    const early = fixed.indexOf('(5,');
+    fixed.write('(6,', early);
+    fs.writeFileSync(typedFile, fixed);
+    // The keyless table is fixed properly, but the target table is dropped and created again.
+    fs.truncateSync(keylessFile, keylessLength);
+    await db.query(`DROP TABLE \`${prepared.schema}\`.keyless`);
+    await db.query(`CREATE TABLE \`${prepared.schema}\`.keyless (a INT NOT NULL, b VARCHAR(30) NOT NULL, c DECIMAL(6,2) NOT NULL)`);
+
+    const ignored = await tempest('ctl', '-c', prepared.config, '--checkpoint-error-ignore=all');
+    assert.equal(ignored.code, 0, ignored.stderr);
+    const state = await waitForPhase(handle, 'waiting for operator');
+    const byName = (name: string) => state.tables.find((table) => table.name === name)!;
+    assert.equal(byName('typed').failure?.type, 'SourceChangedError');
+    assert.match(byName('typed').failure?.message ?? '', /changed before byte offset \d+, in the part already imported/);
+    assert.equal(byName('keyless').failure?.type, 'TargetChangedError');
+    assert.match(byName('keyless').failure?.message ?? '', /(dropped and created again|is empty although)/);
+    const status = await tempest('status', '-c', prepared.config);
+    assert.match(status.stdout, /--checkpoint-error-destroy=/, 'status says how to start over');
+    await handle.terminate('test done');
+  });
+});
