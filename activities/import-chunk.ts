@@ -1,5 +1,6 @@
-import type { Pool } from 'mysql2/promise';
+import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import { nonRetryable } from './failures';
+import { writeBatchApart, type DivertedRows } from './isolate-rows';
 import { ensurePlanHolds, ensureResumable, isWholeFile, readTableCreated, statSource } from './resume-checks';
 import { PrefixChecksum } from './source/prefix-checksum';
 import { readCsvRows } from './source/csv-reader';
@@ -10,8 +11,10 @@ import { readParquetRows } from './source/parquet-reader';
 import { SourceFormatError, type SourceRow, type SourceValue } from './source/row';
 import { readSqlRows } from './source/sql-reader';
 import { lockChunkProgress, readChunkProgress, saveChunkProgressSql, startChunkProgress, type ChunkIdentity, type ChunkProgress } from './target/chunk-progress';
+import { isToleratedRowError, toleranceOf } from './target/error-records';
 import { checksumColumns, RowChecksummer, type ChecksumColumn } from './target/row-checksum';
-import { qualifiedName, quoteBytes, quoteName } from './target/sql-text';
+import { duplicatesIn, InsertStatement } from './target/insert-statement';
+import { quoteBytes } from './target/sql-text';
 import { readTargetColumns, type TargetColumn } from './target/table-columns';
 import { failedRowNumber, isDataError, isSchemaError, withoutValues } from './target/target-errors';
 import type { ChunkHeartbeat, ChunkInput, ChunkResult } from './task-types';
@@ -119,7 +122,7 @@ function readRows({ settings, chunk }: ChunkInput, source: DecodedSource, startO
 
 /** How one statement's column list maps onto the target table. */
 interface ColumnMapping {
-  insertHead: string;
+  insert: InsertStatement;
   /** For each checksummed column, the index of its value in the row, or -1 when the row has none. */
   checksumSources: number[];
   valueCount: number;
@@ -131,7 +134,6 @@ class ChunkWriter {
   private readonly checksummer: RowChecksummer | undefined;
   private readonly insertable: TargetColumn[];
   private readonly mappings = new Map<readonly string[] | undefined, ColumnMapping>();
-  private readonly verb: string;
   private readonly progress: ChunkProgress;
   private checksumSum: bigint;
   private batch: string[] = [];
@@ -140,6 +142,12 @@ class ChunkWriter {
   private batchStartOffset: number;
   private batchRowEnds: number[] = [];
   private batchChecksum = 0;
+  /** Each row's CRC (-1: unknown), kept only when rows may be diverted to the error records: they leave the sum. */
+  private batchRowCrcs: number[] | undefined;
+  /** Rows read whose CRC is unknown; an incomplete committed part counts as one. */
+  private uncheckedRows: number;
+  /** What the rows diverted to the error records so far took from the rows read. */
+  private diverted: DivertedRows = { checksum: 0n, unchecked: 0 };
   /** The batch being committed, if any. */
   private committing: Promise<void> = Promise.resolve();
   diskBytesRead: () => number = () => 0;
@@ -155,10 +163,11 @@ class ChunkWriter {
     this.covered = checksumColumns(columns).covered;
     this.checksummer = input.settings.checksum === 'off' ? undefined : new RowChecksummer(this.covered);
     this.insertable = columns.filter((column) => !column.generated);
-    this.verb = { replace: 'REPLACE INTO', ignore: 'INSERT IGNORE INTO', error: 'INSERT INTO' }[input.settings.onDuplicate];
     this.progress = { ...committed };
     this.checksumSum = BigInt(committed.checksum);
     this.batchStartOffset = committed.pos;
+    this.uncheckedRows = committed.checksumComplete ? 0 : 1;
+    if (this.checksummer && (toleranceOf(input.settings, 'type') > 0 || toleranceOf(input.settings, 'conflict') > 0)) this.batchRowCrcs = [];
   }
 
   /**
@@ -176,8 +185,9 @@ class ChunkWriter {
     if (this.checksummer) {
       const sources = mapping.checksumSources;
       const crc = this.checksummer.checksum((index) => (sources[index] < 0 ? undefined : row.values[sources[index]]));
-      if (crc === undefined) this.progress.checksumComplete = false;
+      if (crc === undefined) this.uncheckedRows++;
       else this.batchChecksum += crc;
+      this.batchRowCrcs?.push(crc ?? -1);
     }
     this.progress.pos = row.endOffset;
     if (this.batch.length >= this.input.settings.batchRows || this.batchBytes >= this.input.settings.batchBytes) return this.flush(false);
@@ -230,7 +240,7 @@ class ChunkWriter {
     });
     const position = new Map(targetNames.map((name, index) => [name, index]));
     return {
-      insertHead: `${this.verb} ${qualifiedName(table.schema, table.name)} (${targetNames.map(quoteName).join(',')}) VALUES `,
+      insert: new InsertStatement(table.schema, table.name, targetNames, this.input.settings.onDuplicate),
       checksumSources: this.covered.map(({ column }) => position.get(column.name) ?? -1),
       valueCount: names.length,
     };
@@ -250,14 +260,21 @@ class ChunkWriter {
       checksum: this.checksumSum.toString(),
       finished,
     });
-    const statements: string[] = [];
-    if (rowCount > 0 && this.batchMapping) statements.push(this.batchMapping.insertHead + this.batch.join(','));
-    statements.push(saveChunkProgressSql(this.input.settings.taskInfoSchema, this.identity, this.progress, rowCount), 'COMMIT');
-    const batch: SentBatch = { sql: statements.join(';\n'), startOffset: this.batchStartOffset, endOffset: this.progress.pos, rowEnds: this.batchRowEnds };
+    const batch: SentBatch = {
+      insert: this.batchMapping?.insert,
+      rows: this.batch,
+      rowCrcs: this.batchRowCrcs ?? [],
+      uncheckedRows: this.uncheckedRows,
+      progress: { ...this.progress },
+      startOffset: this.batchStartOffset,
+      endOffset: this.progress.pos,
+      rowEnds: this.batchRowEnds,
+    };
     this.batch = [];
     this.batchBytes = 0;
     this.batchChecksum = 0;
     this.batchRowEnds = [];
+    if (this.batchRowCrcs) this.batchRowCrcs = [];
     this.batchStartOffset = this.progress.pos;
 
     await this.committing;
@@ -267,19 +284,46 @@ class ChunkWriter {
   }
 
   private async commit(batch: SentBatch): Promise<void> {
+    // Set now, not at flush: an earlier batch may have diverted rows (and their CRCs) since.
+    if (this.diverted.checksum > 0n) batch.progress.checksum = (BigInt(batch.progress.checksum) - this.diverted.checksum).toString();
+    batch.uncheckedRows -= this.diverted.unchecked;
+    batch.progress.checksumComplete = batch.uncheckedRows === 0;
     const connection = await this.context.pool.getConnection();
     try {
-      if (!(await lockChunkProgress(connection, this.input.settings.taskInfoSchema, this.identity, batch.startOffset))) {
-        throw new SupersededAttemptError(this.input.chunk.key);
+      await this.begin(connection, batch.startOffset);
+      let duplicates = 0;
+      if (batch.insert && batch.rows.length > 0) {
+        const [result] = await connection.query<ResultSetHeader>(batch.insert.for(batch.rows));
+        duplicates = duplicatesIn(result, batch.rows.length, this.input.settings.onDuplicate);
       }
-      await connection.query(batch.sql);
+      await connection.query(`${saveChunkProgressSql(this.input.settings.taskInfoSchema, this.identity, batch.progress, duplicates)};\nCOMMIT`);
       connection.release();
     } catch (error) {
       // The transaction may be half-done on this session: closing it rolls it back.
       connection.destroy();
-      throw this.describeBatchError(error, batch);
+      const { insert } = batch;
+      if (!insert || !isToleratedRowError(this.input.settings, error)) throw this.describeBatchError(error, batch);
+      const diverted = await writeBatchApart(
+        {
+          pool: this.context.pool,
+          signal: this.context.signal,
+          input: this.input,
+          identity: this.identity,
+          begin: this.begin.bind(this),
+          heartbeat: () => this.context.heartbeat(this.heartbeat()),
+        },
+        { ...batch, insert },
+      );
+      this.diverted = { checksum: this.diverted.checksum + diverted.checksum, unchecked: this.diverted.unchecked + diverted.unchecked };
     }
     this.context.heartbeat(this.heartbeat());
+  }
+
+  /** Opens a batch's transaction; a zombie attempt of the chunk (see lockChunkProgress) stops here. */
+  private async begin(connection: PoolConnection, startOffset: number): Promise<void> {
+    if (!(await lockChunkProgress(connection, this.input.settings.taskInfoSchema, this.identity, startOffset))) {
+      throw new SupersededAttemptError(this.input.chunk.key);
+    }
   }
 
   private describeBatchError(error: unknown, batch: SentBatch): unknown {
@@ -311,7 +355,13 @@ class SupersededAttemptError extends Error {
 
 /** A batch on its way to the target, with what locates its rows in the file. */
 interface SentBatch {
-  sql: string;
+  /** The table's INSERT (none when no row was ever read). */
+  insert: InsertStatement | undefined;
+  rows: string[];
+  rowCrcs: number[];
+  uncheckedRows: number;
+  /** The chunk's progress once the batch is in. */
+  progress: ChunkProgress;
   startOffset: number;
   endOffset: number;
   /** Where each row of the batch ends, for messages about one of them. */

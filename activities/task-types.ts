@@ -32,7 +32,13 @@ export interface TaskSettings {
   onDuplicate: 'replace' | 'ignore' | 'error';
   batchBytes: number;
   batchRows: number;
+  /** `[lightning] max-error`: rows whose values the target cannot convert, recorded and skipped, per task. */
   maxError: number;
+  /**
+   * `[conflict] threshold`, for on-duplicate = "error": duplicate-key rows recorded and skipped, per
+   * task. Absent in tasks started before it existed: 0, the first one fails its table.
+   */
+  conflictThreshold?: number;
   taskInfoSchema: string;
   checksum: PostRestoreLevel;
   analyze: PostRestoreLevel;
@@ -74,6 +80,8 @@ export interface TablePlan {
   name: string;
   /** The source tables' schema files; the first creates the target table. */
   schemaFiles: string[];
+  /** The source table (its key) of each schema file, in the same order; absent in plans made before it existed. */
+  schemaSources?: string[];
   /** What the schema files are written in (`character-set`); absent in plans made before it existed: `binary`. */
   schemaCharacterSet?: CharacterSet;
   dataFiles: DataFile[];

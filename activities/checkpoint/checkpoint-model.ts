@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Compression, DataFileType } from '../source/layout-types';
 
 /**
@@ -63,11 +64,12 @@ export function fromCode<T extends string>(codes: Record<T, number>, code: numbe
 }
 
 /**
- * Lightning's task id is an int64 (its start time in nanoseconds). Tempest's is a workflow run id,
- * a UUIDv7 whose first 48 bits are the start time in milliseconds: the same instant, in Lightning's unit.
+ * Lightning's task id is an int64 (its start time in nanoseconds). Tempest's is a workflow run id:
+ * a UUIDv7 carries its start time in milliseconds in its first 48 bits, so that instant is used, in
+ * Lightning's unit; any other run id gives 60 bits of its hash, so distinct tasks stay distinct.
  */
 export function lightningTaskId(runId: string): string {
-  const hex = runId.replace(/-/g, '');
-  const millis = /^[0-9a-f]{12}/i.test(hex) ? BigInt('0x' + hex.slice(0, 12)) : 0n;
-  return (millis * 1_000_000n).toString();
+  const hex = runId.replace(/-/g, '').toLowerCase();
+  if (/^[0-9a-f]{12}7/.test(hex)) return (BigInt('0x' + hex.slice(0, 12)) * 1_000_000n).toString();
+  return BigInt('0x' + crypto.createHash('sha1').update(runId).digest('hex').slice(0, 15)).toString();
 }

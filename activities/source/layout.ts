@@ -1,20 +1,27 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { nonRetryable } from '../failures';
+import { checkTemplate, compileGoPattern, expandTemplate } from './file-rule-pattern';
 import type { Compression, DataFile, DataFileType, SourceLayout, SourceTable } from './layout-types';
 
-/** `[[mydumper.files]]`: maps a path (regex, relative to the source dir) to what the file is. */
+export const fileRuleTypes = ['sql', 'csv', 'parquet', 'schema-schema', 'table-schema', 'view-schema', 'ignore'] as const;
+export type FileRuleType = (typeof fileRuleTypes)[number];
+
+/**
+ * `[[mydumper.files]]`: maps a path (a Go regular expression, relative to the source dir) to what
+ * the file is; `schema`, `table`, `type`, `key` and `compression` may use the pattern's groups (`$1`).
+ */
 export interface FileRule {
   pattern: string;
   schema: string;
   table: string;
-  type: 'sql' | 'csv' | 'parquet' | 'schema-schema' | 'table-schema' | 'view-schema' | 'ignore';
+  type: string;
   key: string;
   compression: string;
 }
 
 interface Classified {
-  type: FileRule['type'];
+  type: FileRuleType;
   schema: string;
   table: string;
   key: string;
@@ -133,9 +140,11 @@ function classifyByDefault(basename: string): Classified | undefined {
 
 function compileRule(rule: FileRule): RegExp {
   try {
-    return new RegExp(rule.pattern);
+    const compiled = compileGoPattern(rule.pattern);
+    for (const template of [rule.schema, rule.table, rule.type, rule.key, rule.compression]) checkTemplate(template, compiled);
+    return compiled.regex;
   } catch (error) {
-    throw nonRetryable('ConfigError', `[[mydumper.files]] pattern "${rule.pattern}" is not a regular expression: ${(error as Error).message}`);
+    throw nonRetryable('ConfigError', `[[mydumper.files]] rule with pattern "${rule.pattern}": ${(error as Error).message}`);
   }
 }
 
@@ -143,9 +152,9 @@ function classifyByRules(relativePath: string, rules: Array<{ rule: FileRule; re
   for (const { rule, regex } of rules) {
     const match = regex.exec(relativePath);
     if (!match) continue;
-    const expand = (template: string) => template.replace(/\$(\d+)/g, (_, group: string) => match[Number(group)] ?? '');
+    const expand = (template: string) => expandTemplate(template, match);
     return {
-      type: rule.type,
+      type: fileRuleType(expand(rule.type), rule, relativePath),
       schema: expand(rule.schema),
       table: expand(rule.table),
       key: expand(rule.key),
@@ -153,6 +162,17 @@ function classifyByRules(relativePath: string, rules: Array<{ rule: FileRule; re
     };
   }
   return undefined;
+}
+
+/** A rule's type once its groups are filled in; Lightning reads it case-insensitively. */
+function fileRuleType(expanded: string, rule: FileRule, relativePath: string): FileRuleType {
+  const type = expanded.trim().toLowerCase();
+  if ((fileRuleTypes as readonly string[]).includes(type)) return type as FileRuleType;
+  throw nonRetryable(
+    'ConfigError',
+    `[[mydumper.files]] rule with pattern "${rule.pattern}": its type "${rule.type}" gives "${expanded}" for ${relativePath}, which is not one of ${fileRuleTypes.join(', ')}. ` +
+      'Narrow the pattern so it matches only such files, or add a rule of type "ignore" before it.',
+  );
 }
 
 /** The compression a file name's suffix says. */

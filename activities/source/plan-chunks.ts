@@ -1,7 +1,5 @@
 import fs from 'node:fs/promises';
-import { decodeSource } from './charset';
-import { readCsvHeader } from './csv-reader';
-import { openDataFile } from './open-data-file';
+import { readCsvHeaderColumns } from './csv-header';
 import { planParquetChunks } from './parquet-reader';
 import type { DataFile } from './layout-types';
 import { chunkKey } from '../checkpoint/checkpoint-model';
@@ -22,7 +20,7 @@ export async function planChunks(settings: TaskSettings, files: readonly DataFil
     const whole = { path: file.path, type: file.type, compression: file.compression, fileSize: file.size, mtimeMs: file.mtimeMs };
     const given = boundaries[file.path];
     if (given) {
-      const columns = file.type === 'csv' && settings.csv.header ? await headerOf(file.path, settings) : undefined;
+      const columns = file.type === 'csv' && settings.csv.header ? await readCsvHeaderColumns(file.path, file.compression, settings) : undefined;
       for (const [offset, endOffset] of [...given].sort((a, b) => a[0] - b[0])) {
         chunks.push({ ...whole, key: chunkKey({ path: file.path, offset }), offset, endOffset, columns: offset === 0 ? undefined : columns });
       }
@@ -39,7 +37,7 @@ export async function planChunks(settings: TaskSettings, files: readonly DataFil
       chunks.push({ ...whole, key: chunkKey({ path: file.path, offset: 0 }), offset: 0, endOffset: file.compression === 'none' ? file.size : -1 });
       continue;
     }
-    const columns = settings.csv.header ? await headerOf(file.path, settings) : undefined;
+    const columns = settings.csv.header ? await readCsvHeaderColumns(file.path, file.compression, settings) : undefined;
     let offset = 0;
     while (offset < file.size) {
       const end = await nextLineEnd(file.path, offset + settings.maxRegionSize, file.size, settings.csv.terminator);
@@ -48,16 +46,6 @@ export async function planChunks(settings: TaskSettings, files: readonly DataFil
     }
   }
   return chunks;
-}
-
-async function headerOf(path: string, settings: TaskSettings): Promise<string[]> {
-  const opened = openDataFile(path, 'none', 0, settings.readBlockSize);
-  try {
-    const source = decodeSource(opened.bytes, { characterSet: settings.dataCharacterSet, replacement: settings.dataInvalidCharReplace, path, startOffset: 0 });
-    return (await readCsvHeader(source.bytes, { path, csv: settings.csv })).columns;
-  } finally {
-    opened.close();
-  }
 }
 
 /** The offset just past the first line terminator at or after `from` (the file's size if none). */

@@ -1,3 +1,4 @@
+import { nonRetryable } from '../failures';
 import { scanSourceDir } from './layout';
 import { wildcardToRegExp } from './name-pattern';
 import { compileTableFilter } from './table-filter';
@@ -18,8 +19,12 @@ export async function planSource(settings: TaskSettings): Promise<SourcePlan> {
     if (!included(table.schema, table.name)) continue;
     const [schema, name] = route(table.schema, table.name);
     const key = tableKey(schema, name);
-    const plan = tables.get(key) ?? { key, schema, name, schemaFiles: [], schemaCharacterSet: settings.characterSet, dataFiles: [], totalBytes: 0 };
-    if (table.schemaFile) plan.schemaFiles.push(table.schemaFile);
+    const plan = tables.get(key) ?? { key, schema, name, schemaFiles: [], schemaSources: [], schemaCharacterSet: settings.characterSet, dataFiles: [], totalBytes: 0 };
+    // With no-schema the target tables exist already: the dump's schema files are not used.
+    if (table.schemaFile && !settings.noSchema) {
+      plan.schemaFiles.push(table.schemaFile);
+      plan.schemaSources?.push(tableKey(table.schema, table.name));
+    }
     plan.dataFiles.push(...table.dataFiles);
     plan.totalBytes += table.dataFiles.reduce((sum, file) => sum + file.size, 0);
     tables.set(key, plan);
@@ -41,18 +46,28 @@ export async function planSource(settings: TaskSettings): Promise<SourcePlan> {
   return { databases: [...databases.values()], tables: [...tables.values()], views };
 }
 
+/**
+ * `[[routes]]` as Lightning's table router applies them: a rule with a table-pattern wins over a
+ * schema-only rule, whatever their order; two rules of the same kind matching one table is an
+ * error, since the table would have two targets.
+ */
 function compileRoutes(routes: readonly Route[], caseSensitive: boolean): (schema: string, table: string) => [string, string] {
-  const compiled = routes.map((route) => ({
-    route,
-    schema: wildcardToRegExp(route.schemaPattern, caseSensitive),
-    table: route.tablePattern ? wildcardToRegExp(route.tablePattern, caseSensitive) : undefined,
-  }));
-  return (schema, table) => {
-    for (const { route, schema: schemaPattern, table: tablePattern } of compiled) {
-      if (!schemaPattern.test(schema)) continue;
-      if (tablePattern && !tablePattern.test(table)) continue;
-      return [route.targetSchema, tablePattern && route.targetTable ? route.targetTable : table];
+  const compiled = routes.map((route) => {
+    if (!route.tablePattern && route.targetTable) {
+      throw nonRetryable('ConfigError', `[[routes]] schema-pattern = "${route.schemaPattern}": target-table = "${route.targetTable}" needs a table-pattern (a rule without one routes whole schemas)`);
     }
-    return [schema, table];
+    return { route, schema: wildcardToRegExp(route.schemaPattern, caseSensitive), table: route.tablePattern ? wildcardToRegExp(route.tablePattern, caseSensitive) : undefined };
+  });
+  const describe = (rule: (typeof compiled)[number]) => `{schema-pattern = "${rule.route.schemaPattern}", table-pattern = "${rule.route.tablePattern}"}`;
+  return (schema, table) => {
+    const matching = compiled.filter((rule) => rule.schema.test(schema) && (!rule.table || rule.table.test(table)));
+    const tableRules = matching.filter((rule) => rule.table);
+    const rules = tableRules.length > 0 ? tableRules : matching;
+    if (rules.length > 1) {
+      throw nonRetryable('ConfigError', `[[routes]]: ${tableKey(schema, table)} matches ${rules.length} rules (${rules.map(describe).join(', ')}); make the patterns exclusive so each table has one target`);
+    }
+    if (rules.length === 0) return [schema, table];
+    const { route } = rules[0];
+    return [route.targetSchema, route.targetTable || table];
   };
 }

@@ -132,15 +132,12 @@ export async function startChunkProgress(pool: Pool, taskInfoSchema: string, chu
 }
 
 /**
- * The statement that records `progress`, for the same transaction as the batch it follows.
- * `batchRows`: rows the statement just before wrote; what the target merged or dropped of them
- * (ROW_COUNT() differs from the row count under REPLACE and INSERT IGNORE) adds to the stored
- * `duplicates`, counted by the server so that batches in flight need not know each other's.
+ * The statement that records `progress`, for the same transaction as the batch it follows;
+ * `duplicates`: source rows of that batch the target merged or dropped (see duplicatesIn).
  */
-export function saveChunkProgressSql(taskInfoSchema: string, chunk: ChunkIdentity, progress: ChunkProgress, batchRows: number): string {
-  const duplicates = batchRows > 0 ? `ABS(ROW_COUNT() - ${batchRows})` : '0';
+export function saveChunkProgressSql(taskInfoSchema: string, chunk: ChunkIdentity, progress: ChunkProgress, duplicates: number): string {
   return `INSERT INTO ${progressTableName(taskInfoSchema)} (${progressColumns})
-          VALUES (${progressValues(chunk, progress, duplicates)})
+          VALUES (${progressValues(chunk, progress, String(duplicates))})
           ON DUPLICATE KEY UPDATE pos = VALUES(pos), row_count = VALUES(row_count), checksum = VALUES(checksum),
             checksum_complete = VALUES(checksum_complete), duplicates = duplicates + VALUES(duplicates), finished = VALUES(finished),
             file_size = VALUES(file_size), file_mtime = VALUES(file_mtime), prefix_crc = VALUES(prefix_crc), table_created = VALUES(table_created)`;

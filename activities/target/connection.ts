@@ -32,6 +32,8 @@ export function createTargetPool(settings: TargetSettings, connectionLimit: numb
     bigNumberStrings: true,
     dateStrings: true,
     multipleStatements: true,
+    // An unchanged duplicate then reports 0 affected rows, which duplicatesIn relies on.
+    flags: ['-FOUND_ROWS'],
     connectionLimit,
     maxIdle: connectionLimit,
     enableKeepAlive: true,

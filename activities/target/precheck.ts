@@ -3,12 +3,14 @@ import { nonRetryable } from '../failures';
 import type { TablePlan } from '../task-types';
 import { tableHasProgress } from './chunk-progress';
 import { qualifiedName } from './sql-text';
+import { shardSchemaProblems } from './shard-schemas';
 import { readTargetColumns } from './table-columns';
+import { unstorableNameFailure } from './unstorable-name';
 
 export interface PrecheckInput {
   taskId: string;
   taskInfoSchema: string;
-  tables: Array<Pick<TablePlan, 'key' | 'schema' | 'name'>>;
+  tables: Array<Pick<TablePlan, 'key' | 'schema' | 'name'> & Partial<Pick<TablePlan, 'schemaFiles' | 'schemaSources' | 'schemaCharacterSet'>>>;
 }
 
 /**
@@ -19,7 +21,10 @@ export async function precheckTargetTables(pool: Pool, input: PrecheckInput, onP
   const problems: string[] = [];
   for (const table of input.tables) {
     onProgress();
-    if ((await readTargetColumns(pool, table.schema, table.name)).length === 0) {
+    const columns = await readTargetColumns(pool, table.schema, table.name).catch((error: unknown) => {
+      throw unstorableNameFailure(error, table.key, undefined) ?? error;
+    });
+    if (columns.length === 0) {
       problems.push(`${table.key} does not exist in the target (with [mydumper] no-schema = true it must be created beforehand)`);
       continue;
     }
@@ -31,6 +36,7 @@ export async function precheckTargetTables(pool: Pool, input: PrecheckInput, onP
       );
     }
   }
+  problems.push(...(await shardSchemaProblems(pool, input.taskInfoSchema, input.tables, onProgress)));
   if (problems.length > 0) {
     throw nonRetryable('PrecheckError', `precheck failed: ${problems.join('; ')}`, { tables: input.tables.length, problems: problems.length });
   }

@@ -5,6 +5,7 @@ import { splitSqlStatements } from '../source/sql-statements';
 import type { DatabasePlan, TablePlan, ViewPlan } from '../task-types';
 import { quoteName } from './sql-text';
 import { readTargetColumns } from './table-columns';
+import { unstorableNameFailure } from './unstorable-name';
 
 /** Session statements in schema files (`SET NAMES …`) would change our connection, not the schema. */
 const sessionStatement = /^(\/\*!\d*\s*)?SET\s/i;
@@ -26,19 +27,24 @@ export async function restoreDatabase(pool: Pool, database: DatabasePlan): Promi
 
 /** Creates the target table from its schema file unless it already exists; the name is the (routed) target's. */
 export async function restoreTable(pool: Pool, table: TablePlan): Promise<'created' | 'existed'> {
-  if ((await readTargetColumns(pool, table.schema, table.name)).length > 0) return 'existed';
   const schemaFile = table.schemaFiles[0];
+  const existing = await readTargetColumns(pool, table.schema, table.name).catch((error: unknown) => {
+    throw unstorableNameFailure(error, table.key, schemaFile) ?? error;
+  });
+  if (existing.length > 0) return 'existed';
   if (!schemaFile) {
     throw nonRetryable('SchemaError', `${table.key}: the dump has no schema file for this table and it does not exist in the target. Create it, or add its {db}.{table}-schema.sql file.`);
   }
   const statements = splitSqlStatements(await readSmallFile(schemaFile, table.schemaCharacterSet ?? 'binary')).filter((statement) => !sessionStatement.test(statement));
   for (const statement of statements) {
-    const rewritten = createTableHead.test(statement)
-      ? statement.replace(createTableHead, `$1IF NOT EXISTS ${quoteName(table.schema)}.${quoteName(table.name)}`)
-      : statement;
-    await runSchemaStatement(pool, rewritten, schemaFile, table.schema);
+    await runSchemaStatement(pool, renameCreateTable(statement, table.schema, table.name) ?? statement, schemaFile, table.schema);
   }
   return 'created';
+}
+
+/** A schema file's CREATE TABLE statement creating `schema`.`name` (if it does not exist) instead; undefined for any other statement. */
+export function renameCreateTable(statement: string, schema: string, name: string): string | undefined {
+  return createTableHead.test(statement) ? statement.replace(createTableHead, `$1IF NOT EXISTS ${quoteName(schema)}.${quoteName(name)}`) : undefined;
 }
 
 export async function restoreView(pool: Pool, view: ViewPlan): Promise<void> {

@@ -33,7 +33,7 @@ export function isSchemaError(error: unknown): boolean {
 
 /** The server's message without the quoted value it echoes: row data must not reach history or logs. */
 export function withoutValues(message: string): string {
-  return message.replace(/'[\s\S]*'(?=\s+for\s+(column|key)\b)/i, "'…'").replace(/(Duplicate entry )'[\s\S]*'/i, "$1'…'");
+  return message.replace(/(Duplicate entry )'[\s\S]*?'(?= for key )/i, "$1'…'").replace(/'[\s\S]*'(?=\s+for\s+column\b)/i, "'…'");
 }
 
 /** "at row N" of a multi-row INSERT, 1-based; undefined when the message does not say. */

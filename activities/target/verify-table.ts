@@ -2,6 +2,7 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { nonRetryable } from '../failures';
 import type { TaskSettings, VerifyResult } from '../task-types';
 import { readTableProgressTotals } from './chunk-progress';
+import { countTableRecords, recordsTableName } from './error-records';
 import { checksumColumns, targetChecksumSelect } from './row-checksum';
 import { qualifiedName } from './sql-text';
 import { readTargetColumns } from './table-columns';
@@ -21,19 +22,30 @@ export async function verifyTable(pool: Pool, { settings, table }: VerifyInput):
   const [rows] = await pool.query<RowDataPacket[]>(targetChecksumSelect(qualifiedName(table.schema, table.name), covered));
   const targetRows = Number(rows[0].row_count);
   const targetChecksum = String(rows[0].checksum);
-  const expectedRows = source.rows - source.duplicates;
+  // Rows diverted to the error records left the source checksum as they were recorded: only their count is missing here.
+  const recorded = await countTableRecords(pool, settings, table.key);
+  const expectedRows = source.rows - source.duplicates - recorded.type - recorded.conflict;
+  const inRecords = [
+    recorded.type ? `${recorded.type} that could not be converted, in ${recordsTableName(settings.taskInfoSchema, 'type')}` : '',
+    recorded.conflict ? `${recorded.conflict} with a duplicate key, in ${recordsTableName(settings.taskInfoSchema, 'conflict')}` : '',
+  ].filter(Boolean);
+  const setAside = [...(source.duplicates ? [`${source.duplicates} merged by on-duplicate = "${settings.onDuplicate}"`] : []), ...inRecords];
 
   const notes: string[] = [];
   let mismatch: string | undefined;
+  let contentCompared = false;
   if (targetRows !== expectedRows) {
-    mismatch = `the source has ${source.rows} rows${source.duplicates ? ` (${source.duplicates} merged by on-duplicate = "${settings.onDuplicate}")` : ''}, the target table has ${targetRows}`;
+    mismatch = `the source has ${source.rows} rows${setAside.length > 0 ? ` (${setAside.join('; ')})` : ''}, the target table has ${targetRows}`;
   } else if (source.duplicates > 0) {
     notes.push(`${source.duplicates} source rows had a duplicate key and were merged by on-duplicate = "${settings.onDuplicate}", so contents were compared by row count only`);
   } else if (!source.checksumComplete) {
     notes.push('some values have a form whose stored value cannot be predicted, so contents were compared by row count only');
   } else if (targetChecksum !== source.checksum) {
     mismatch = `row counts agree (${targetRows}) but the contents differ (source checksum ${source.checksum}, target ${targetChecksum})`;
+  } else {
+    contentCompared = true;
   }
+  if (inRecords.length > 0) notes.unshift(`source rows not imported: ${inRecords.join('; ')}`);
   if (skipped.length > 0) notes.push(`columns not compared by content: ${skipped.join(', ')}`);
 
   if (mismatch) {
@@ -47,6 +59,5 @@ export async function verifyTable(pool: Pool, { settings, table }: VerifyInput):
     }
     return { status: 'skipped', sourceRows: source.rows, targetRows, note: `${message} Ignored because [post-restore] checksum = "optional".` };
   }
-  const comparedContent = notes.length === 0 || (notes.length === 1 && skipped.length > 0);
-  return { status: comparedContent ? 'checksummed' : 'skipped', sourceRows: source.rows, targetRows, note: notes.length > 0 ? notes.join('; ') : undefined };
+  return { status: contentCompared ? 'checksummed' : 'skipped', sourceRows: source.rows, targetRows, note: notes.length > 0 ? notes.join('; ') : undefined };
 }

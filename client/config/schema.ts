@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { parseByteSize } from './byte-size';
+import { fileRuleTypes } from '../../activities/source/layout';
 
 /**
  * The `tidb-lightning.toml` keys Tempest understands, with Lightning's names and meanings
@@ -62,7 +63,9 @@ const tikvImporter = z
 const conflict = z
   .object({
     strategy: z.enum(['', 'error', 'replace', 'ignore']).default(''),
-    threshold: z.number().int().nonnegative().default(10000),
+    // No default: Lightning's 10000 is for "replace" and "ignore", which record nothing here; with
+    // "error", an unset threshold keeps Lightning's meaning, the first duplicate fails the table.
+    threshold: z.number().int().nonnegative().optional(),
     'max-record-rows': z.number().int().nonnegative().default(10000),
   })
   .strict();
@@ -87,7 +90,10 @@ const fileRule = z
     pattern: z.string().min(1),
     schema: z.string().default(''),
     table: z.string().default(''),
-    type: z.enum(['sql', 'csv', 'parquet', 'schema-schema', 'table-schema', 'view-schema', 'ignore']),
+    // A template such as '$3' is checked once filled in, for each file the pattern matches.
+    type: z.string().refine((type) => type.includes('$') || (fileRuleTypes as readonly string[]).includes(type.trim().toLowerCase()), {
+      message: `must be one of ${fileRuleTypes.join(', ')}, or a template of the pattern's groups such as '$3'`,
+    }),
     key: z.string().default(''),
     compression: z.enum(['', 'gz', 'gzip', 'zstd', 'zst', 'snappy']).default(''),
   })

@@ -66,7 +66,8 @@ export async function importDirectly(pool: Pool, settings: TaskSettings, chunkCo
     const lane = async () => {
       while (next < chunks.length) {
         const chunk = chunks[next++];
-        rows += (await importChunk(context, { settings, table: tableRef, chunk })).rows;
+        const result = await importChunk(context, { settings, table: tableRef, chunk });
+        rows += result.rows;
       }
     };
     await Promise.all(Array.from({ length: Math.min(settings.regionConcurrency, chunks.length) }, lane));

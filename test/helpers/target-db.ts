@@ -15,7 +15,7 @@ export function adminConnection(): Promise<Connection> {
 }
 
 export async function dropDatabases(connection: Connection, names: readonly string[]): Promise<void> {
-  for (const name of names) await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  for (const name of names) await connection.query(`DROP DATABASE IF EXISTS \`${name.replace(/`/g, '``')}\``);
 }
 
 /** Every row of a table, sorted by all its columns: two tables hold the same rows when these are equal. */
@@ -25,7 +25,8 @@ export async function sortedRows(connection: Connection, schema: string, table: 
     [schema, table],
   );
   const order = columns.map((_, index) => index + 1).join(', ');
-  const [rows] = await connection.query({ sql: `SELECT * FROM \`${schema}\`.\`${table}\` ORDER BY ${order}`, rowsAsArray: true });
+  const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+  const [rows] = await connection.query({ sql: `SELECT * FROM ${quote(schema)}.${quote(table)} ORDER BY ${order}`, rowsAsArray: true });
   return rows as unknown[][];
 }
 

@@ -10,6 +10,15 @@ import { parquetWriteFile } from 'hyparquet-writer';
 import iconv from 'iconv-lite';
 import type { Connection } from 'mysql2/promise';
 import { SnappyStream } from 'snappystream';
+import { importChunk } from '../../activities/import-chunk';
+import { planChunks } from '../../activities/source/plan-chunks';
+import { planSource } from '../../activities/source/plan-source';
+import { ensureProgressTable } from '../../activities/target/chunk-progress';
+import { createTargetPool } from '../../activities/target/connection';
+import { restoreDatabase, restoreTable } from '../../activities/target/restore-schema';
+import type { ChunkInput } from '../../activities/task-types';
+import { loadConfig } from '../../client/config/load';
+import { targetSettingsOf, taskSettingsOf } from '../../client/task-settings';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
@@ -24,6 +33,7 @@ let env: TestWorkflowEnvironment;
 let db: Connection;
 const gbkSchema = uniqueName('tempest_gbk');
 const latinSchema = uniqueName('tempest_latin');
+const resumeSchema = uniqueName('tempest_resume');
 const taskInfo = uniqueName('tempest_formats_info');
 const dir = makeTempDir('tempest-formats');
 
@@ -33,7 +43,7 @@ before(async () => {
 });
 
 after(async () => {
-  await dropDatabases(db, [gbkSchema, latinSchema, taskInfo]);
+  await dropDatabases(db, [gbkSchema, latinSchema, resumeSchema, taskInfo]);
   await db.end();
   await env.teardown();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -70,8 +80,8 @@ function put(folder: string, name: string, bytes: Buffer | string): void {
 }
 
 /** A config for one import, with `[mydumper]` keys of its own. */
-function configFor(name: string, sourceDir: string, mydumper: string): string {
-  const file = writeConfig(path.join(dir, name), { sourceDir, temporalAddress: env.address, taskQueue: uniqueName('q'), taskInfoSchema: taskInfo });
+function configFor(name: string, sourceDir: string, mydumper: string, importer?: string): string {
+  const file = writeConfig(path.join(dir, name), { sourceDir, temporalAddress: env.address, taskQueue: uniqueName('q'), taskInfoSchema: taskInfo, importer });
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('[mydumper]\n', `[mydumper]\n${mydumper}\n`));
   return file;
 }
@@ -210,4 +220,68 @@ test('latin1 CSV and a Parquet file of several row groups with every type (data-
     ];
   });
   assert.deepEqual(await sortedRows(db, latinSchema, 'pq_t'), expected);
+});
+
+test('a stopped chunk resumes at its position: GBK CSV read from there, GBK zstd SQL skipped to there, Parquet inside a row group', async () => {
+  const source = path.join(dir, 'resume-dump');
+  const gbk = (text: string) => iconv.encode(text, 'gbk');
+  put(source, `${resumeSchema}-schema-create.sql`, `CREATE DATABASE \`${resumeSchema}\`;\n`);
+  for (const table of ['csv_t', 'sql_t', 'pq_t']) put(source, `${resumeSchema}.${table}-schema.sql`, `CREATE TABLE \`${table}\` (id INT PRIMARY KEY, txt TEXT) DEFAULT CHARSET=utf8mb4;\n`);
+  const rows = Array.from({ length: 20 }, (_, index) => [index + 1, `${texts[index % texts.length]}${index}乗`] as const);
+  put(source, `${resumeSchema}.csv_t.000000001.csv`, gbk(`id,txt\n${rows.map(([id, text]) => `${id},${csvField(text)}`).join('\n')}\n`));
+  put(source, `${resumeSchema}.sql_t.000000001.sql.zst`, zstd(gbk(rows.map(([id, text]) => `INSERT INTO sql_t VALUES (${id},${sqlString(text)});\n`).join(''))));
+  parquetWriteFile({
+    filename: path.join(source, `${resumeSchema}.pq_t.000000001.parquet`),
+    columnData: [
+      { name: 'id', data: rows.map(([id]) => id) },
+      { name: 'txt', data: rows.map(([, text]) => text) },
+    ],
+    schema: [
+      { name: 'root', num_children: 2 },
+      { name: 'id', type: 'INT32', repetition_type: 'REQUIRED' },
+      { name: 'txt', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    ],
+    rowGroupSize: 4,
+  });
+
+  // Small reads and batches: the first attempt stops after a batch or two, mid-file.
+  const config = loadConfig(configFor('resume', source, 'data-character-set = "gbk"\nread-block-size = 64', 'logical-import-batch-rows = 3'));
+  const settings = { ...taskSettingsOf(config), taskId: uniqueName('task') };
+  const pool = createTargetPool(targetSettingsOf(config), 4);
+  try {
+    const plan = await planSource(settings);
+    await ensureProgressTable(pool, taskInfo);
+    for (const database of plan.databases) await restoreDatabase(pool, database);
+    for (const table of plan.tables) {
+      await restoreTable(pool, table);
+      const [chunk, ...others] = await planChunks(settings, table.dataFiles);
+      assert.equal(others.length, 0, `${table.name}: one chunk`);
+      const input: ChunkInput = { settings, table: { key: table.key, schema: table.schema, name: table.name }, chunk };
+      const stop = new AbortController();
+      const stopped = importChunk({ pool, heartbeat: (beat) => beat.rows > 0 && stop.abort(new Error('stopped')), signal: stop.signal }, input);
+      await assert.rejects(stopped, /stopped/, `${table.name}: the first attempt stops`);
+      // The batch sent before the stop may still be committing.
+      let n = 0;
+      for (let wait = 0; n === 0 && wait < 50; wait++) {
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        const [[count]] = (await db.query(`SELECT COUNT(*) AS n FROM \`${resumeSchema}\`.\`${table.name}\``)) as unknown as [[{ n: number }]];
+        n = Number(count.n);
+      }
+      assert.ok(n > 0 && n < rows.length, `${table.name}: stopped part way (${n} rows)`);
+      // As Temporal retries: until an attempt finishes (one may meet the stopped attempt's last commit).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await importChunk({ pool, heartbeat: () => undefined, signal: new AbortController().signal }, input);
+          assert.equal(result.rows, rows.length, `${table.name}: the chunk counts every row once`);
+          break;
+        } catch (error) {
+          if (attempt >= 5) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+      assert.deepEqual(await sortedRows(db, resumeSchema, table.name), rows.map(([id, text]) => [id, text]), `${table.name}: every row once, every value`);
+    }
+  } finally {
+    await pool.end();
+  }
 });

@@ -180,3 +180,62 @@ test('schema files: character-set auto is UTF-8, else GB18030, else an error; ex
   assert.throws(() => decodeSchemaFile(latin1, 'utf8mb4', 's.sql'), /s\.sql: byte offset 16: these bytes are not valid UTF-8/);
   assert.ok(decodeSchemaFile(latin1, 'binary', 's.sql').equals(latin1));
 });
+
+test('random text in each character set, valid and not, read in random pieces: the text, and every ASCII position mapped back', async () => {
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const ascii = ["'", '\\', ',', '\n', 'a', '0', '(', ')', '@', '`', '|'];
+  const dbcs = ['乗', '俓', '僜', '中', '文', '表', 'é', 'Ω', 'Я', '、'];
+  /** Per character set: its valid characters, how it writes one, and invalid byte sequences (each replaced by one '?'). */
+  const sets: Array<{ characterSet: CharacterSet; valid: string[]; encode: (text: string) => Buffer; invalid: Buffer[] }> = [
+    { characterSet: 'gbk', valid: [...dbcs, '€'], encode: (text) => iconv.encode(text, 'gbk'), invalid: [Buffer.from([0xff])] },
+    { characterSet: 'gb18030', valid: [...dbcs, '€', '𠀀', 'ﾟ', '\uFFFD', '😀'], encode: (text) => iconv.encode(text, 'gb18030'), invalid: [Buffer.from([0xff])] },
+    { characterSet: 'utf8mb4', valid: [...dbcs, '😀', '\uFFFD'], encode: (text) => Buffer.from(text), invalid: [Buffer.from([0xff]), Buffer.from([0xc0])] },
+    { characterSet: 'latin1', valid: ['é', '€', 'ÿ', 'Ÿ', '×'], encode: (text) => iconv.encode(text, 'cp1252'), invalid: [] },
+  ];
+  for (const { characterSet, valid, encode, invalid } of sets) {
+    for (let round = 0; round < 40; round++) {
+      const parts: Buffer[] = [];
+      let expected = '';
+      /** Each ASCII byte: its source offset and its offset in the converted text. */
+      const asciiAt: Array<[number, number]> = [];
+      let sourceLength = 0;
+      const add = (bytes: Buffer, text: string) => {
+        parts.push(bytes);
+        expected += text;
+        sourceLength += bytes.length;
+      };
+      for (let k = 0; k < 200; k++) {
+        const choice = random();
+        if (choice < 0.5) {
+          asciiAt.push([sourceLength, Buffer.byteLength(expected)]);
+          const text = pick(ascii);
+          add(Buffer.from(text), text);
+        } else if (choice < 0.9 || invalid.length === 0) {
+          const text = pick(valid);
+          add(encode(text), text);
+        } else if (choice < 0.95) {
+          add(pick(invalid), '?');
+        } else {
+          // A lead byte, or a character cut short, before a byte that cannot follow it: replaced, the byte after it stays ASCII.
+          add(Buffer.from(characterSet === 'utf8mb4' ? [0xe4, 0xb8] : [0x81]), '?');
+          asciiAt.push([sourceLength, Buffer.byteLength(expected)]);
+          const after = pick(["'", ',', '\n', '(', ')']);
+          add(Buffer.from(after), after);
+        }
+      }
+      asciiAt.push([sourceLength, Buffer.byteLength(expected)]);
+      add(Buffer.from(';'), ';');
+      const size = 1 + Math.floor(random() * 40);
+      const decoded = await decode(Buffer.concat(parts), characterSet, size, { replacement: '?' });
+      assert.equal(decoded.text, expected, `${characterSet}, round ${round}, ${size}-byte pieces`);
+      for (const [sourceOffset, convertedOffset] of asciiAt) {
+        assert.equal(decoded.source.sourceOffset(convertedOffset), sourceOffset, `${characterSet}, round ${round}, ${size}-byte pieces: ASCII at ${sourceOffset}`);
+      }
+    }
+  }
+});

@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { planChunks } from '../../activities/source/plan-chunks';
+import { planSource } from '../../activities/source/plan-source';
+import type { ChunkPlan } from '../../activities/task-types';
+import { CheckpointStatus } from '../../workflows/checkpoint-status';
+import { tableProgressQuery, taskStateQuery } from '../../workflows/definitions';
+import { seededRandom } from '../helpers/dump-fixture';
+import { importDirectly, poolOfConfig, settingsOfConfig } from '../helpers/direct-import';
+import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
+import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
+import { startTemporal } from '../helpers/temporal';
+
+/**
+ * `[mydumper] strict-format = true` with a small `max-region-size`: one large uncompressed CSV file
+ * is cut into several chunks at row boundaries (activities/source/plan-chunks.ts), the chunks import
+ * at the same time, and every row lands exactly once (the tables have no key: a row written twice
+ * or lost would show).
+ */
+
+let env: TestWorkflowEnvironment;
+let db: Connection;
+const schema = uniqueName('tempest_split');
+const taskInfo = `${schema}_info`;
+const dir = makeTempDir('tempest-split');
+const columns = 'id INT NOT NULL, name VARCHAR(60) NOT NULL, amount DECIMAL(10,2) NULL, note VARCHAR(200) NULL';
+
+before(async () => {
+  env = await startTemporal();
+  db = await adminConnection();
+});
+
+after(async () => {
+  await dropDatabases(db, [schema, taskInfo]);
+  await db.end();
+  await env.teardown();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type Row = [number, string, string | null, string | null];
+
+/** Rows of varied lengths (so cuts land anywhere in a line), some with separators and quotes inside quoted fields. */
+function makeRows(count: number, seed: number): Row[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, (_, i): Row => {
+    const name = `n${i}-${'x'.repeat(Math.floor(random() * 40))}`;
+    const amount = random() < 0.1 ? null : `${Math.floor(random() * 2_000_000) - 1_000_000}.${String(Math.floor(random() * 100)).padStart(2, '0')}`;
+    const note = random() < 0.2 ? null : `say "hi", ${'y'.repeat(Math.floor(random() * 60))}`;
+    return [i + 1, name, amount, note];
+  });
+}
+
+/** The CSV text of `rows` under `header` (in the given column order) with line terminator `eol`. */
+function csvText(rows: Row[], eol: string, header: Array<'id' | 'name' | 'amount' | 'note'> | undefined): string {
+  const order = header ?? ['id', 'name', 'amount', 'note'];
+  const field = (row: Row, column: string) => {
+    const value = row[['id', 'name', 'amount', 'note'].indexOf(column)];
+    if (value === null) return '\\N';
+    return typeof value === 'number' ? String(value) : `"${value.replace(/"/g, '""')}"`;
+  };
+  const lines = rows.map((row) => order.map((column) => field(row, column)).join(','));
+  return (header ? [header.join(','), ...lines] : lines).join(eol) + eol;
+}
+
+function writeDump(name: string, table: string, text: string): string {
+  const source = path.join(dir, name);
+  fs.mkdirSync(source, { recursive: true });
+  fs.writeFileSync(path.join(source, `${schema}-schema-create.sql`), `CREATE DATABASE \`${schema}\`;\n`);
+  fs.writeFileSync(path.join(source, `${schema}.${table}-schema.sql`), `CREATE TABLE \`${table}\` (${columns});\n`);
+  fs.writeFileSync(path.join(source, `${schema}.${table}.000000001.csv`), text);
+  return source;
+}
+
+/** The chunks cover the file end to end, each cut just after a whole line terminator. */
+function assertCutAtRows(chunks: ChunkPlan[], file: Buffer, eol: string): void {
+  assert.ok(chunks.length >= 4, `the file is cut into several chunks (${chunks.length})`);
+  assert.equal(chunks[0].offset, 0);
+  assert.equal(chunks[chunks.length - 1].endOffset, file.length);
+  for (let i = 1; i < chunks.length; i++) {
+    assert.equal(chunks[i].offset, chunks[i - 1].endOffset, 'chunks are contiguous');
+    assert.equal(file.subarray(chunks[i].offset - eol.length, chunks[i].offset).toString('latin1'), eol, `chunk ${i} starts just after a line terminator`);
+    assert.notEqual(file[chunks[i].offset], 0x0a, `chunk ${i} does not start inside a line terminator`);
+  }
+}
+
+async function expectRows(table: string, rows: Row[]): Promise<void> {
+  const expected = rows.map(([id, name, amount, note]) => [id, name, amount, note]);
+  assert.deepEqual(await sortedRows(db, schema, table), expected, `${table}: every row once, every value`);
+}
+
+test('through the workflow: a large CSV is cut into several chunks that import at the same time, every row once', async () => {
+  const rows = makeRows(40_000, 5);
+  const text = csvText(rows, '\n', ['id', 'name', 'amount', 'note']);
+  const source = writeDump('lf', 'split_lf', text);
+  const config = writeConfig(path.join(dir, 'lf-config'), {
+    sourceDir: source,
+    temporalAddress: env.address,
+    taskQueue: uniqueName('q'),
+    taskInfoSchema: taskInfo,
+    mydumper: 'strict-format = true\nmax-region-size = 400003',
+    // Small batches: each chunk commits many times, so chunks running together are seen doing so.
+    importer: 'logical-import-batch-rows = 100',
+  });
+  const settings = settingsOfConfig(config);
+  const [table] = (await planSource(settings)).tables;
+  assertCutAtRows(await planChunks(settings, table.dataFiles), Buffer.from(text), '\n');
+
+  // Chunks in the middle of their rows at the same instant: committed some batches, not finished.
+  let mostAtOnce = 0;
+  let importing = true;
+  const watching = (async () => {
+    while (importing) {
+      const [inFlight] = await db
+        .query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${taskInfo}\`.tempest_chunk_v1 WHERE finished = 0 AND pos > \`offset\``)
+        .catch(() => [[{ n: 0 }]] as unknown as [RowDataPacket[]]);
+      mostAtOnce = Math.max(mostAtOnce, Number(inFlight[0].n));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  const { result, planned } = await withWorker(env.nativeConnection, env.address, config, async () => {
+    const handle = await startImport(env.client, config);
+    try {
+      const result = await handle.result();
+      const state = await handle.query(taskStateQuery);
+      const progress = await env.client.workflow.getHandle(state.tables[0].childWorkflowId).query(tableProgressQuery);
+      return { result, planned: progress.chunks };
+    } finally {
+      importing = false;
+    }
+  });
+  await watching;
+
+  assert.ok(planned.length >= 4, `the table workflow imported several chunks (${planned.length})`);
+  assert.ok(planned.every((chunk) => chunk.status === 'finished' && chunk.pos === chunk.endOffset));
+  assert.equal(planned.reduce((sum, chunk) => sum + chunk.rows, 0), rows.length, 'the chunks read each row once');
+  assert.equal(mostAtOnce, 2, 'two chunks (region-concurrency) were importing at the same time');
+  const outcome = result.tables[0];
+  assert.equal(outcome.status, CheckpointStatus.analyzed, JSON.stringify(outcome));
+  assert.equal(outcome.verify?.status, 'checksummed', outcome.verify?.note);
+  assert.equal(outcome.rows, rows.length);
+  await expectRows('split_lf', rows);
+});
+
+for (const { name, terminator } of [
+  { name: 'split_crlf_auto', terminator: '' },
+  { name: 'split_crlf', terminator: '\\r\\n' },
+]) {
+  test(`CRLF lines and a header in another column order (terminator = "${terminator}"): cut between rows, every row once`, async () => {
+    const rows = makeRows(12_000, name.length);
+    const text = csvText(rows, '\r\n', ['note', 'id', 'amount', 'name']);
+    const source = writeDump(name, name, text);
+    const config = writeConfig(path.join(dir, `${name}-config`), {
+      sourceDir: source,
+      temporalAddress: '127.0.0.1:1',
+      taskQueue: 'unused',
+      taskInfoSchema: taskInfo,
+      mydumper: 'strict-format = true\nmax-region-size = 100001',
+      importer: 'logical-import-batch-rows = 500',
+      extra: `[mydumper.csv]\nterminator = "${terminator}"\n`,
+    });
+    const pool = poolOfConfig(config);
+    try {
+      const outcome = await importDirectly(pool, settingsOfConfig(config));
+      const [table] = outcome.tables;
+      assertCutAtRows(table.chunks, Buffer.from(text), '\r\n');
+      assert.ok(table.chunks.slice(1).every((chunk) => chunk.columns?.join() === 'note,id,amount,name'), 'chunks after the first carry the header names');
+      assert.equal(table.rows, rows.length);
+      assert.equal(table.verify.status, 'checksummed', table.verify.note);
+      await expectRows(name, rows);
+    } finally {
+      await pool.end();
+    }
+  });
+}
