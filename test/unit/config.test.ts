@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { loadConfig } from '../../client/config/load';
+import { taskSettingsOf } from '../../client/task-settings';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-config-'));
+const main = path.resolve(__dirname, '../../client/main.js');
+
+function configFile(text: string): string {
+  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.toml`);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+test('a pasted tidb-lightning.toml loads with Lightning names, sizes and defaults', () => {
+  const config = loadConfig(
+    configFile(`
+[lightning]
+region-concurrency = 4
+max-error = 5
+[tikv-importer]
+backend = "tidb"
+on-duplicate = "ignore"
+logical-import-batch-size = "96KiB"
+[mydumper]
+data-source-dir = "/data/dump"
+max-region-size = "1.5GiB"
+[mydumper.csv]
+null = ['\\N', 'NULL']
+[tidb]
+host = "db.example"
+port = 3307
+password = "s3cret"
+[post-restore]
+checksum = false
+`),
+  );
+  assert.equal(config.lightning['region-concurrency'], 4);
+  assert.equal(config.lightning['table-concurrency'], 6);
+  assert.equal(config['tikv-importer']['logical-import-batch-size'], 96 * 1024);
+  assert.equal(config.mydumper['max-region-size'], Math.round(1.5 * 1024 ** 3));
+  assert.deepEqual(config.mydumper.csv.null, ['\\N', 'NULL']);
+  assert.equal(config['post-restore'].checksum, 'off', 'a boolean level, as Lightning accepts');
+  assert.equal(config.mydumper.csv.separator, ',');
+  const settings = taskSettingsOf(config);
+  assert.equal(settings.onDuplicate, 'ignore');
+  assert.equal(JSON.stringify(settings).includes('s3cret'), false, 'the settings given to Temporal hold no password');
+});
+
+test('unknown keys and wrong types are errors naming the key', () => {
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tidb]\nprot = 4000\n')), /unknown key \[tidb\] prot/);
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[lightning]\nregion-concurrency = "four"\n')), /\[lightning\] region-concurrency: expected number/);
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[widgets]\na = 1\n')), /unknown key \[widgets\]/);
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\nmax-region-size = "lots"\n')), /\[mydumper\] max-region-size: "lots" is not a size/);
+  assert.throws(() => loadConfig(configFile('[tidb]\nport = 3306\n')), /\[mydumper\]/, 'the source directory is required');
+});
+
+test('a TOML syntax error names the line; the local backend is refused with what to set', () => {
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tidb\nport = 1\n')), /line 3/);
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tikv-importer]\nbackend = "local"\n')), /Set backend = "tidb"/);
+});
+
+test('command-line flags override the file', () => {
+  const config = loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tidb]\nport = 3306\n'), { tidbPort: 4000, filter: ['db.*'], sourceDir: '/other', checksum: 'optional' });
+  assert.equal(config.tidb.port, 4000);
+  assert.deepEqual(config.mydumper.filter, ['db.*']);
+  assert.equal(config.mydumper['data-source-dir'], '/other');
+  assert.equal(config['post-restore'].checksum, 'optional');
+});
+
+test('the tempest command reports a bad config in one line and exit code 2, without a stack trace', async () => {
+  const file = configFile('[mydumper]\ndata-source-dir = "/d"\n[tidb]\nprot = 4000\n');
+  const failure = await promisify(execFile)(process.execPath, [main, 'import', '-c', file]).then(
+    () => assert.fail('it should fail'),
+    (error: { code: number; stderr: string }) => error,
+  );
+  assert.equal(failure.code, 2);
+  assert.match(failure.stderr, /^tempest: .*unknown key \[tidb\] prot/);
+  assert.doesNotMatch(failure.stderr, /\n\s+at /, 'no stack trace');
+});
