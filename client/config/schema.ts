@@ -117,7 +117,21 @@ const mydumper = z
     csv: csv.default(csv.parse({})),
     files: z.array(fileRule).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((section, ctx) => {
+    // The replacement goes into the converted stream before the rows are parsed: a character the
+    // readers give a meaning to would change the rows around it (Lightning forbids the same).
+    const { csv: options } = section;
+    const special = new Set(["'", '"', '`', '\\', '\r', '\n', ...options.separator, ...options.delimiter, ...options.terminator, ...(options['escaped-by'] ?? '')]);
+    const found = [...section['data-invalid-char-replace']].find((char) => special.has(char));
+    if (section['data-character-set'] !== 'binary' && found !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data-invalid-char-replace'],
+        message: `must not contain ${JSON.stringify(found)}: quotes, backslashes, line breaks and the CSV separator, delimiter and terminator would be read as part of the file's structure`,
+      });
+    }
+  });
 
 const security = z
   .object({

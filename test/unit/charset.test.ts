@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import iconv from 'iconv-lite';
+import { loadConfig } from '../../client/config/load';
 import { decodeSchemaFile, decodeSource, type CharacterSet, type DecodedSource } from '../../activities/source/charset';
 import { readCsvRows, type CsvOptions } from '../../activities/source/csv-reader';
 import { SourceFormatError, type SourceRow } from '../../activities/source/row';
@@ -237,5 +241,23 @@ test('random text in each character set, valid and not, read in random pieces: t
         assert.equal(decoded.source.sourceOffset(convertedOffset), sourceOffset, `${characterSet}, round ${round}, ${size}-byte pieces: ASCII at ${sourceOffset}`);
       }
     }
+  }
+});
+
+test('data-invalid-char-replace may not hold a character the readers would take for structure', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-replace-'));
+  try {
+    const configWith = (keys: string) => {
+      const file = path.join(dir, 'tidb-lightning.toml');
+      fs.writeFileSync(file, `[mydumper]\ndata-source-dir = "/tmp"\n${keys}\n`);
+      return file;
+    };
+    assert.throws(() => loadConfig(configWith('data-character-set = "gbk"\ndata-invalid-char-replace = "?,"')), /data-invalid-char-replace: must not contain ","/);
+    assert.throws(() => loadConfig(configWith('data-character-set = "latin1"\ndata-invalid-char-replace = "\\\\"')), /must not contain "\\\\"/);
+    assert.throws(() => loadConfig(configWith('data-character-set = "gbk"\ndata-invalid-char-replace = "|"\n[mydumper.csv]\nseparator = "|"')), /must not contain "\|"/);
+    assert.equal(loadConfig(configWith('data-character-set = "gbk"\ndata-invalid-char-replace = "?"')).mydumper['data-invalid-char-replace'], '?');
+    assert.equal(loadConfig(configWith('data-invalid-char-replace = ","')).mydumper['data-invalid-char-replace'], ',', 'binary converts nothing: no replacement is made');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
