@@ -28,7 +28,7 @@ export function buildCheckpointModel(
         return {
           path: chunk.path,
           offset: chunk.offset,
-          endOffset: chunk.endOffset >= 0 ? chunk.endOffset : chunk.status === 'finished' ? chunk.pos : chunk.fileSize,
+          endOffset: chunk.endOffset >= 0 ? chunk.endOffset : chunk.status === 'finished' ? chunk.pos : unknownEnd(chunk.fileSize, current.pos),
           pos: current.pos,
           rows: current.rows,
           type: chunk.type,
@@ -42,4 +42,13 @@ export function buildCheckpointModel(
       return { key: table.key, status, engines: chunks.length > 0 ? [{ id: 0, status: engineStatus, chunks }] : [] };
     });
   return { task, tables };
+}
+
+/**
+ * A compressed chunk's end in the uncompressed stream is known once it is read to the end. Until
+ * then its compressed size stands in, as Lightning writes it, but never at or before the position:
+ * `pos >= end_offset` means "finished" to whoever reads the checkpoint.
+ */
+function unknownEnd(fileSize: number, pos: number): number {
+  return Math.max(fileSize, pos + 1);
 }

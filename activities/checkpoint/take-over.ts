@@ -77,7 +77,9 @@ export async function takeOverCheckpoint(deps: CheckpointDependencies, settings:
       }
       if (prefixCrc === undefined) throw nonRetryable('SourceChangedError', `${chunk.path} is shorter than the position ${chunk.pos} the checkpoint in ${source} recorded. ${remedy}`);
       const identity: ChunkIdentity = { taskId: settings.taskId, tableKey: table.key, path: chunk.path, offset: chunk.offset };
-      const finished = chunk.endOffset > 0 && chunk.pos >= chunk.endOffset;
+      // A compressed chunk's end_offset may be an estimate: it is read to its end (skipping the rows
+      // before pos) rather than trusted as finished.
+      const finished = chunk.compression === 'none' && chunk.endOffset > 0 && chunk.pos >= chunk.endOffset;
       await deps.pool.query(
         saveChunkProgressSql(
           settings.taskInfoSchema,

@@ -7,7 +7,7 @@ import { textOf } from './connection';
 import { renameCreateTable } from './restore-schema';
 import { quoteName, quoteText } from './sql-text';
 
-export type ShardedTable = Pick<TablePlan, 'key'> & Partial<Pick<TablePlan, 'schemaFiles' | 'schemaSources' | 'schemaCharacterSet'>>;
+type ShardedTable = Pick<TablePlan, 'key'> & Partial<Pick<TablePlan, 'schemaFiles' | 'schemaSources' | 'schemaCharacterSet'>>;
 
 interface ColumnShape {
   name: string;
