@@ -677,7 +677,8 @@ dev-server-ui-port = ${uiPort}
       concurrency: `region ${opt.threads}, table ${opt.threads}`,
       database,
       command: process.execPath,
-      argv: [...opt.tempestNodeArgs, path.join(repoRoot, 'dist', 'client', 'main.js'), 'import', '-c', configPath],
+      // As bin/tempest runs it (its shebang line gives node the same flag).
+      argv: ['--max-semi-space-size=64', ...opt.tempestNodeArgs, path.join(repoRoot, 'dist', 'client', 'main.js'), 'import', '-c', configPath],
       echo: true,
       milestones: { started: /^task /, importing: /progress: importing/, lastTable: /^import finished/ },
     });

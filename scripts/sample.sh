@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mariadb --host=127.0.0.1 --user=root -e 'DROP DATABASE IF EXISTS tempest_sample'
-node dist/client/main.js import -c examples/sample.toml
+bin/tempest import -c examples/sample.toml
 mariadb --host=127.0.0.1 --user=root --default-character-set=utf8mb4 --table \
   -e 'SELECT * FROM tempest_sample.customers; SELECT * FROM tempest_sample.big_spenders'

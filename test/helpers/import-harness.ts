@@ -100,7 +100,7 @@ export async function withWorker<T>(connection: NativeConnection, temporalAddres
 /** `tempest worker -c config` as its own process, as an operator starts it. */
 export function spawnWorker(configPath: string, logFile: string): ChildProcess {
   const log = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [tempestMain, 'worker', '-c', configPath], { stdio: ['ignore', log, log] });
+  const child = spawn(path.resolve(__dirname, '../../../bin/tempest'), ['worker', '-c', configPath], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   return child;
 }
