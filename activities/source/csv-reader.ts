@@ -26,6 +26,7 @@
  * - A UTF-8 byte order mark at offset 0 of the file is skipped.
  * - Header fields are unescaped and decoded as UTF-8; the NULL rules do not apply to them.
  */
+import { driveParser } from './drive-parser';
 import { SourceFormatError, type SourceRow, type SourceValue } from './row';
 
 export interface CsvOptions {
@@ -65,7 +66,7 @@ export async function* readCsvRows(input: AsyncIterable<Buffer>, options: CsvRea
   const withHeader = options.csv.header && options.startOffset === 0;
   const parser = new CsvParser(options.path, options.csv, options.startOffset, options.endOffset ?? Infinity, withHeader, false);
   parser.columns = options.columns;
-  yield* drive(parser, input);
+  yield* driveParser(parser, input);
 }
 
 /** Reads the header line of a CSV file (`input` from byte 0): its column names and the offset just past it. */
@@ -74,32 +75,8 @@ export async function readCsvHeader(
   options: { path: string; csv: CsvOptions },
 ): Promise<{ columns: string[]; endOffset: number }> {
   const parser = new CsvParser(options.path, options.csv, 0, Infinity, true, true);
-  for await (const rows of drive(parser, input)) void rows; // header-only mode yields no rows
+  for await (const rows of driveParser(parser, input)) void rows; // header-only mode yields no rows
   return { columns: (parser.columns as string[] | undefined) ?? [], endOffset: parser.headerEnd };
-}
-
-async function* drive(parser: CsvParser, input: AsyncIterable<Buffer>): AsyncGenerator<SourceRow[]> {
-  let held: Buffer[] = [];
-  let heldLength = 0;
-  for await (const chunk of input) {
-    if (chunk.length === 0) continue;
-    held.push(chunk);
-    heldLength += chunk.length;
-    // A step that stopped short is retried only once the new bytes at least double what it had
-    // seen: re-scanning a long record for every tiny buffer would otherwise be quadratic.
-    if (heldLength < parser.pendingBytes()) continue;
-    const rows = parser.feed(held, false);
-    held = [];
-    heldLength = 0;
-    if (rows.length > 0) yield rows;
-    // A format error comes after the rows that precede it, however the input was split.
-    if (parser.error) throw parser.error;
-    if (parser.done) return; // past endOffset: stop reading (ends the input's iteration too)
-  }
-  if (parser.done) return;
-  const rows = parser.feed(held, true);
-  if (rows.length > 0) yield rows;
-  if (parser.error) throw parser.error;
 }
 
 // ---------------------------------------------------------------------------------------------

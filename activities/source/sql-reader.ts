@@ -24,6 +24,7 @@
  *   the value is then the decoded bytes as a Buffer, since the introducer makes it a string;
  * - `0x`/`0b` prefixes are lowercase only, as in MySQL (`0X1` is an error).
  */
+import { driveParser } from './drive-parser';
 import { SourceFormatError, type SourceRow, type SourceValue } from './row';
 
 export interface SqlReadOptions {
@@ -32,27 +33,8 @@ export interface SqlReadOptions {
 }
 
 /** Yields the rows of a whole SQL data file, in groups (the rows completed by each input buffer). */
-export async function* readSqlRows(input: AsyncIterable<Buffer>, options: SqlReadOptions): AsyncGenerator<SourceRow[]> {
-  const parser = new SqlParser(options.path);
-  let held: Buffer[] = [];
-  let heldLength = 0;
-  for await (const chunk of input) {
-    if (chunk.length === 0) continue;
-    held.push(chunk);
-    heldLength += chunk.length;
-    // A step that stopped short is retried only once the new bytes at least double what it had
-    // seen: re-scanning a long row for every tiny buffer would otherwise be quadratic.
-    if (heldLength < parser.pendingBytes()) continue;
-    const rows = parser.feed(held, false);
-    held = [];
-    heldLength = 0;
-    if (rows.length > 0) yield rows;
-    // A format error comes after the rows that precede it, however the input was split.
-    if (parser.error) throw parser.error;
-  }
-  const rows = parser.feed(held, true);
-  if (rows.length > 0) yield rows;
-  if (parser.error) throw parser.error;
+export function readSqlRows(input: AsyncIterable<Buffer>, options: SqlReadOptions): AsyncGenerator<SourceRow[]> {
+  return driveParser(new SqlParser(options.path), input);
 }
 
 // ---------------------------------------------------------------------------------------------

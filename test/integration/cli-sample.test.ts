@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { RowDataPacket } from 'mysql2/promise';
+import { freePort } from '../helpers/free-port';
 import { makeTempDir, tempestMain } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, uniqueName } from '../helpers/target-db';
 
@@ -13,17 +13,6 @@ const run = promisify(execFile);
 const dir = makeTempDir('tempest-cli');
 const schema = uniqueName('tempest_cli_sample');
 const sample = path.resolve(__dirname, '../../../examples');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 after(async () => {
   const db = await adminConnection();

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -10,6 +9,7 @@ import { rootCauseMessage } from '../../client/failure-message';
 import type { ImportTaskResult } from '../../workflows/import-task';
 import { ensureDevServer, type DevServer } from '../../client/temporal/dev-server';
 import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
+import { freePort } from '../helpers/free-port';
 import { makeTempDir, spawnWorker, startImport, waitForExit, writeConfig } from '../helpers/import-harness';
 import { adminConnection, committedRows, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 
@@ -21,17 +21,6 @@ const reference = `${schema}_ref`;
 const taskInfo = `${schema}_info`;
 const dir = makeTempDir('tempest-restart');
 const workers: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   db = await adminConnection();
