@@ -39,8 +39,13 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
 
   const file = await statSource(input);
   const tableCreated = await readTableCreated(context.pool, table);
-  if (saved) await ensureResumable(context.pool, input, saved, file, tableCreated, settings.readBlockSize);
-  else ensurePlanHolds(input, file);
+  try {
+    if (saved) await ensureResumable(context.pool, input, saved, file, tableCreated, settings.readBlockSize);
+    else ensurePlanHolds(input, file);
+  } catch (error) {
+    // Re-reading the imported part can meet damaged data too: that is the file's fault, not passing.
+    throw describeFailure(error, input);
+  }
   const committed: ChunkProgress = {
     ...(saved ?? { pos: chunk.offset, rows: 0, checksum: '0', checksumComplete: true, finished: false, prefixCrc: 0 }),
     fileSize: file.size,

@@ -4,8 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: this npm leaves other platforms' optional packages (of @swc/core)
+  # out of the lock file it writes, and then `npm ci` refuses that very lock file.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 npx tsc -p tsconfig.json
 bash scripts/ensure-temporal.sh
 bash scripts/ensure-mariadb.sh
+# The tests write zstd files with the zstd tool (Node 20 has no zstd compressor).
+command -v zstd >/dev/null || { apt-get install -y -qq zstd >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq zstd); }

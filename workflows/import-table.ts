@@ -3,7 +3,7 @@ import { chunkTaskQueue } from './task-queues';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ChunkBoundaries } from '../activities/source/plan-chunks';
-import type { TablePlan, TaskSettings, VerifyResult } from '../activities/task-types';
+import type { ChunkPlan, TablePlan, TaskSettings, VerifyResult } from '../activities/task-types';
 import { CheckpointStatus, failedStatus } from './checkpoint-status';
 import { forEachConcurrently } from './concurrency';
 import { tableProgressQuery, type TableFailure, type TableProgress } from './definitions';
@@ -62,7 +62,7 @@ export async function importTable({ settings, table, boundaries }: ImportTableIn
       fileSize: chunk.fileSize,
       mtimeMs: chunk.mtimeMs,
       columns: chunk.columns,
-      diskBytes: chunk.compression === 'none' ? chunk.endOffset - chunk.offset : chunk.fileSize,
+      diskBytes: diskBytesOf(chunk, chunks),
       status: 'pending',
       rows: 0,
     }));
@@ -120,4 +120,16 @@ function describeFailure(error: unknown): TableFailure {
     return { type: current.type ?? 'Error', message: current.message, path: details?.path, offset: details?.offset };
   }
   return { type: 'Error', message: current instanceof Error ? current.message : String(current) };
+}
+
+/**
+ * A chunk's share of its file on disk, for progress: its byte range; the whole file when compressed
+ * (read from its start); for Parquet, whose offsets count rows, its share of the file's rows.
+ */
+function diskBytesOf(chunk: ChunkPlan, chunks: readonly ChunkPlan[]): number {
+  if (chunk.type === 'parquet') {
+    const fileRows = Math.max(...chunks.filter((other) => other.path === chunk.path).map((other) => other.endOffset));
+    return fileRows > 0 ? Math.round((chunk.fileSize * (chunk.endOffset - chunk.offset)) / fileRows) : chunk.fileSize;
+  }
+  return chunk.compression === 'none' ? chunk.endOffset - chunk.offset : chunk.fileSize;
 }
