@@ -3,13 +3,14 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../client/config/load';
 import { taskSettingsOf } from '../../client/task-settings';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-config-'));
 const main = path.resolve(__dirname, '../../client/main.js');
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function configFile(text: string): string {
   const file = path.join(dir, `${Math.random().toString(36).slice(2)}.toml`);
