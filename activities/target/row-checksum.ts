@@ -86,7 +86,7 @@ function renderingOf(column: TargetColumn): Rendering | undefined {
   }
 }
 
-/** `SUM(CRC32(…))` and `COUNT(*)` over the target table, computed the way `rowChecksum` does. */
+/** `SUM(CRC32(…))` and `COUNT(*)` over the target table, computed the way `RowChecksummer` does. */
 export function targetChecksumSelect(qualifiedTable: string, columns: readonly ChecksumColumn[]): string {
   const parts = columns.map(({ column, rendering }) => {
     const name = quoteName(column.name);
@@ -151,13 +151,8 @@ export class RowChecksummer {
   }
 }
 
-/** CRC32 of one row, for callers that checksum a single row (tests, tools). */
-export function rowChecksum(columns: readonly ChecksumColumn[], values: ReadonlyArray<SourceValue | undefined>): number | undefined {
-  return new RowChecksummer(columns).checksum((index) => values[index]);
-}
-
 /** How the target shows a stored value: bytes, or text of one-byte characters. */
-export function canonicalForm({ column, rendering }: ChecksumColumn, value: Buffer | string): Buffer | string | undefined {
+function canonicalForm({ column, rendering }: ChecksumColumn, value: Buffer | string): Buffer | string | undefined {
   switch (rendering) {
     case 'integer':
       return numericText(value, 0);
