@@ -20,11 +20,12 @@
  * (Tempest's logical-import-batch-size, default Tempest's own), --tempest-node-args "ARGS"
  * (write it with "=": --tempest-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"), --keep (leave the databases), --regenerate.
  */
+import { freePort } from '../test/helpers/free-port';
+import { seededRandom as prng } from '../test/helpers/dump-fixture';
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -120,17 +121,6 @@ interface DumpInfo {
   rows: number;
 }
 
-/** Small deterministic PRNG (mulberry32), as in bench/readers.ts. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = [
   'alpha', 'beta', 'gamma', 'delta', 'tempest', 'lightning', 'storm', 'rain', 'cloud', 'wind', 'thunder', 'drizzle',
@@ -613,16 +603,6 @@ async function loadMariadbClient(admin: Connection, dump: DumpInfo): Promise<Loa
   });
   await checkRows(admin, database, dump, 'mariadb client');
   return { ...result, note: 'schema then every data file piped into one `mariadb` session (autocommit: one commit per 1 MiB INSERT); it has no concurrency' };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 async function loadTempest(admin: Connection, dump: DumpInfo): Promise<LoadResult> {

@@ -7,6 +7,7 @@
  * same rows, written as a snappy-compressed Parquet file (64Ki rows per row group) to a temporary
  * file, are read back row group by row group; its MB/s counts the file's bytes.
  */
+import { seededRandom as prng } from '../test/helpers/dump-fixture';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,17 +20,6 @@ import { readSqlRows } from '../activities/source/sql-reader';
 const CHUNK = 64 * 1024;
 const ROWS_PER_STATEMENT = 500;
 
-/** Small deterministic PRNG (mulberry32), so every run measures the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'tempest', 'lightning', 'storm', 'rain', 'cloud', 'wind', 'Zürich', '東京'];
 

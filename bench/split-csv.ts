@@ -12,11 +12,11 @@
  *       [--rounds 2] [--dir DIR] [--host 127.0.0.1] [--port 3306] [--user root] [--password ''] [--keep]`
  * (needs the Temporal CLI binary that scripts/ensure-temporal.sh builds, and a MariaDB).
  */
+import { freePort } from '../test/helpers/free-port';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -120,16 +120,6 @@ async function generate(): Promise<{ bytes: number; rows: number }> {
   const info = { mib: opt.mib, bytes, rows };
   await fsp.writeFile(marker, JSON.stringify(info));
   return info;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 interface RunResult {
