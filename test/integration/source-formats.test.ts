@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { snappyFramed, zstd } from '../helpers/compress';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parquetWriteFile } from 'hyparquet-writer';
 import iconv from 'iconv-lite';
 import type { Connection } from 'mysql2/promise';
-import { SnappyStream } from 'snappystream';
 import { importChunk } from '../../activities/import-chunk';
 import { planChunks } from '../../activities/source/plan-chunks';
 import { planSource } from '../../activities/source/plan-source';
@@ -58,20 +55,6 @@ function sqlString(text: string): string {
 
 function csvField(text: string): string {
   return `"${text.replace(/[\\"\n]/g, (char) => (char === '\n' ? '\\n' : `\\${char}`))}"`;
-}
-
-function zstd(input: Buffer): Buffer {
-  const result = spawnSync('zstd', ['-q', '-c'], { input, maxBuffer: 1 << 30 });
-  if (result.error || result.status !== 0) throw new Error(`the zstd tool is needed for this test (apt-get install zstd): ${result.error?.message ?? result.stderr}`);
-  return result.stdout;
-}
-
-async function snappyFramed(input: Buffer): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  const compressor = new SnappyStream();
-  compressor.on('data', (part: Buffer) => parts.push(part));
-  await pipeline(Readable.from([input]), compressor);
-  return Buffer.concat(parts);
 }
 
 function put(folder: string, name: string, bytes: Buffer | string): void {
