@@ -14,6 +14,7 @@ import { lockChunkProgress, readChunkProgress, saveChunkProgressSql, startChunkP
 import { isToleratedRowError, toleranceOf } from './target/error-records';
 import { checksumColumns, RowChecksummer, type ChecksumColumn } from './target/row-checksum';
 import { duplicatesIn, InsertStatement } from './target/insert-statement';
+import { isLocalInfileRefused, loadColumnKinds, LoadDataRows, loadDataSql, loadRows, usesLoadData, type LoadColumnKind } from './target/load-data';
 import { quoteBytes } from './target/sql-text';
 import { readTargetColumns, type TargetColumn } from './target/table-columns';
 import { failedRowNumber, isDataError, isSchemaError, withoutValues } from './target/target-errors';
@@ -75,7 +76,8 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
     // A whole file is read to its end, whatever its size now; a piece of one to its planned end.
     endOffset: isWholeFile(chunk) ? undefined : chunk.endOffset,
   });
-  const writer = new ChunkWriter(context, input, identity, columns, committed, prefix);
+  const loadData = await usesLoadData(context.pool, settings.writeMethod ?? 'auto');
+  const writer = new ChunkWriter(context, input, identity, columns, committed, prefix, loadData);
   // Progress counts bytes of this chunk's span on disk: compressed files are read from their start.
   const spanStart = chunk.compression === 'none' ? chunk.offset : 0;
   // A Parquet chunk's positions are rows: it reports no bytes while it runs.
@@ -128,6 +130,8 @@ function readRows({ settings, chunk }: ChunkInput, source: DecodedSource, startO
 /** How one statement's column list maps onto the target table. */
 interface ColumnMapping {
   insert: InsertStatement;
+  /** The LOAD DATA for the same columns, when batches may go that way. */
+  load: { sql: string; kinds: LoadColumnKind[] } | undefined;
   /** For each checksummed column, the index of its value in the row, or -1 when the row has none. */
   checksumSources: number[];
   valueCount: number;
@@ -141,7 +145,10 @@ class ChunkWriter {
   private readonly mappings = new Map<readonly string[] | undefined, ColumnMapping>();
   private readonly progress: ChunkProgress;
   private checksumSum: bigint;
+  /** The batch's rows as INSERT text, once it is to go as an INSERT. */
   private batch: string[] = [];
+  /** The batch as LOAD DATA rows, while it can go that way; its rows' values are kept in case the target refuses them. */
+  private batchLoad: { rows: LoadDataRows; values: SourceValue[][] } | undefined;
   private batchBytes = 0;
   private batchMapping: ColumnMapping | undefined;
   private batchStartOffset: number;
@@ -155,6 +162,8 @@ class ChunkWriter {
   private diverted: DivertedRows = { checksum: 0n, unchecked: 0 };
   /** The batch being committed, if any. */
   private committing: Promise<void> = Promise.resolve();
+  /** The target will not take LOAD DATA LOCAL: the rest goes as INSERTs. */
+  private loadRefused = false;
   diskBytesRead: () => number = () => 0;
 
   constructor(
@@ -164,6 +173,7 @@ class ChunkWriter {
     columns: TargetColumn[],
     committed: ChunkProgress,
     private readonly prefix: PrefixChecksum,
+    private readonly loadData: boolean,
   ) {
     this.covered = checksumColumns(columns).covered;
     this.checksummer = input.settings.checksum === 'off' ? undefined : new RowChecksummer(this.covered);
@@ -181,11 +191,20 @@ class ChunkWriter {
    */
   add(row: SourceRow): Promise<void> | undefined {
     const mapping = this.mappingFor(row);
-    if (this.batchMapping !== mapping && this.batch.length > 0) return this.flush(false).then(() => this.add(row));
+    if (this.batchMapping !== mapping && this.batchRowEnds.length > 0) return this.flush(false).then(() => this.add(row));
     this.batchMapping = mapping;
-    const text = renderRow(row.values);
-    this.batch.push(text);
-    this.batchBytes += text.length;
+    if (this.batchRowEnds.length === 0 && mapping.load && !this.loadRefused) {
+      this.batchLoad = { rows: new LoadDataRows(this.input.settings.batchBytes + 64 * 1024), values: [] };
+    }
+    if (this.batchLoad && mapping.load && this.batchLoad.rows.append(row.values, mapping.load.kinds)) {
+      this.batchLoad.values.push(row.values);
+      this.batchBytes = this.batchLoad.rows.length;
+    } else {
+      if (this.batchLoad) this.switchToInsert();
+      const text = renderRow(row.values);
+      this.batch.push(text);
+      this.batchBytes += text.length;
+    }
     this.batchRowEnds.push(row.endOffset);
     if (this.checksummer) {
       const sources = mapping.checksumSources;
@@ -195,8 +214,15 @@ class ChunkWriter {
       this.batchRowCrcs?.push(crc ?? -1);
     }
     this.progress.pos = row.endOffset;
-    if (this.batch.length >= this.input.settings.batchRows || this.batchBytes >= this.input.settings.batchBytes) return this.flush(false);
+    if (this.batchRowEnds.length >= this.input.settings.batchRows || this.batchBytes >= this.input.settings.batchBytes) return this.flush(false);
     return undefined;
+  }
+
+  /** A row LOAD DATA cannot carry as the INSERT would: the whole batch goes as an INSERT. */
+  private switchToInsert(): void {
+    this.batch = this.batchLoad!.values.map(renderRow);
+    this.batchBytes = this.batch.reduce((sum, text) => sum + text.length, 0);
+    this.batchLoad = undefined;
   }
 
   async finish(): Promise<ChunkResult> {
@@ -244,8 +270,10 @@ class ChunkWriter {
       return target;
     });
     const position = new Map(targetNames.map((name, index) => [name, index]));
+    const kinds = this.loadData ? loadColumnKinds(targetNames.map((name) => this.insertable.find((column) => column.name === name)!)) : undefined;
     return {
       insert: new InsertStatement(table.schema, table.name, targetNames, this.input.settings.onDuplicate),
+      load: kinds && { sql: loadDataSql(table.schema, table.name, targetNames), kinds },
       checksumSources: this.covered.map(({ column }) => position.get(column.name) ?? -1),
       valueCount: names.length,
     };
@@ -256,7 +284,7 @@ class ChunkWriter {
    * The next batch is read while this one commits; batches still commit one after the other, in order.
    */
   private async flush(finished: boolean): Promise<void> {
-    const rowCount = this.batch.length;
+    const rowCount = this.batchRowEnds.length;
     if (rowCount === 0 && !finished) return;
     this.checksumSum += BigInt(this.batchChecksum);
     Object.assign(this.progress, {
@@ -268,6 +296,7 @@ class ChunkWriter {
     const batch: SentBatch = {
       insert: this.batchMapping?.insert,
       rows: this.batch,
+      load: this.batchLoad && this.batchMapping?.load && { sql: this.batchMapping.load.sql, ...this.batchLoad },
       rowCrcs: this.batchRowCrcs ?? [],
       uncheckedRows: this.uncheckedRows,
       progress: { ...this.progress },
@@ -276,6 +305,7 @@ class ChunkWriter {
       rowEnds: this.batchRowEnds,
     };
     this.batch = [];
+    this.batchLoad = undefined;
     this.batchBytes = 0;
     this.batchChecksum = 0;
     this.batchRowEnds = [];
@@ -297,7 +327,14 @@ class ChunkWriter {
     try {
       await this.begin(connection, batch.startOffset);
       let duplicates = 0;
-      if (batch.insert && batch.rows.length > 0) {
+      if (batch.load && !(await this.loaded(connection, batch.load))) {
+        // The target did not store the rows as an INSERT would have: undo, and send them as one.
+        await connection.query('ROLLBACK');
+        await this.begin(connection, batch.startOffset);
+        batch.rows = batch.load.values.map(renderRow);
+        batch.load = undefined;
+      }
+      if (!batch.load && batch.insert && batch.rows.length > 0) {
         const [result] = await connection.query<ResultSetHeader>(batch.insert.for(batch.rows));
         duplicates = duplicatesIn(result, batch.rows.length, this.input.settings.onDuplicate);
       }
@@ -322,6 +359,22 @@ class ChunkWriter {
       this.diverted = { checksum: this.diverted.checksum + diverted.checksum, unchecked: this.diverted.unchecked + diverted.unchecked };
     }
     this.context.heartbeat(this.heartbeat());
+  }
+
+  /** Sends the batch as LOAD DATA; false when it must go as an INSERT instead (the transaction then holds a partial load). */
+  private async loaded(connection: PoolConnection, load: LoadedBatch): Promise<boolean> {
+    if (this.loadRefused) return false;
+    try {
+      return await loadRows(connection, load.sql, load.rows);
+    } catch (error) {
+      if (isLocalInfileRefused(error)) {
+        this.loadRefused = true;
+        return false;
+      }
+      // The INSERT meets the same problem and says which row it is.
+      if (isDataError(error) || isSchemaError(error)) return false;
+      throw error;
+    }
   }
 
   /** Opens a batch's transaction; a zombie attempt of the chunk (see lockChunkProgress) stops here. */
@@ -362,7 +415,9 @@ class SupersededAttemptError extends Error {
 interface SentBatch {
   /** The table's INSERT (none when no row was ever read). */
   insert: InsertStatement | undefined;
+  /** The rows as INSERT text (empty while the batch goes as LOAD DATA). */
   rows: string[];
+  load: LoadedBatch | undefined;
   rowCrcs: number[];
   uncheckedRows: number;
   /** The chunk's progress once the batch is in. */
@@ -371,6 +426,13 @@ interface SentBatch {
   endOffset: number;
   /** Where each row of the batch ends, for messages about one of them. */
   rowEnds: number[];
+}
+
+/** A batch on its way as LOAD DATA, with its rows' values for an INSERT if the target refuses it. */
+interface LoadedBatch {
+  sql: string;
+  rows: LoadDataRows;
+  values: SourceValue[][];
 }
 
 function renderRow(values: readonly SourceValue[]): string {

@@ -32,6 +32,12 @@ export interface TaskSettings {
   onDuplicate: 'replace' | 'ignore' | 'error';
   batchBytes: number;
   batchRows: number;
+  /**
+   * `[tikv-importer] logical-import-method`: `load-data` sends clean batches as LOAD DATA LOCAL (the
+   * others, and every batch with `insert`, as multi-row INSERTs); `auto` is `load-data` except on TiDB,
+   * whose LOAD DATA may commit apart from the chunk's position. Absent in tasks started before it: `auto`.
+   */
+  writeMethod?: 'auto' | 'load-data' | 'insert';
   /** `[lightning] max-error`: rows whose values the target cannot convert, recorded and skipped, per task. */
   maxError: number;
   /**

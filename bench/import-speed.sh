@@ -2,7 +2,7 @@
 # Import speed of Tempest against myloader and the mariadb client, on one generated dump and the
 # same MariaDB: `bash bench/import-speed.sh [--mib 256] [--threads 2] [--dir DIR] ...`
 # (options: see the head of bench/import-speed.ts). Installs myloader (Debian package mydumper)
-# when it is missing, builds the project, then runs the benchmark.
+# when it is missing, sets the project up (scripts/setup.sh), then runs the benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +15,6 @@ if ! command -v myloader >/dev/null; then
   DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y --no-install-recommends mydumper
 fi
 command -v mariadb >/dev/null || { echo "the mariadb client is needed (apt-get install mariadb-client)" >&2; exit 1; }
-if [ ! -x "${XDG_CACHE_HOME:-$HOME/.cache}/tempest/bin/temporal" ] && [ -z "${TEMPEST_TEMPORAL_BIN:-}" ]; then
-  bash scripts/ensure-temporal.sh
-fi
-
-npx tsc -p tsconfig.json
+# npm packages, the build, the Temporal CLI and a running MariaDB, as for the tests.
+bash scripts/setup.sh
 exec node dist/bench/import-speed.js "$@"

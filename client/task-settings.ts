@@ -44,6 +44,7 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
     onDuplicate: conflictStrategy === '' ? importer['on-duplicate'] : conflictStrategy,
     batchBytes: importer['logical-import-batch-size'],
     batchRows: importer['logical-import-batch-rows'],
+    writeMethod: importer['logical-import-method'],
     maxError: lightning['max-error'],
     conflictThreshold: config.conflict.threshold ?? 0,
     taskInfoSchema: lightning['task-info-schema-name'],

@@ -1,6 +1,8 @@
 import zlib from 'node:zlib';
 import type { SourceValue } from '../source/row';
+import { ByteBuilder } from './byte-builder';
 import { decimalText } from './decimal-text';
+import { numericFamilyOf } from './numeric-types';
 import { quoteName } from './sql-text';
 import type { TargetColumn } from './table-columns';
 
@@ -37,22 +39,9 @@ export function checksumColumns(columns: readonly TargetColumn[]): { covered: Ch
 }
 
 function renderingOf(column: TargetColumn): Rendering | undefined {
+  const numeric = numericFamilyOf(column.dataType);
+  if (numeric) return numeric;
   switch (column.dataType) {
-    case 'tinyint':
-    case 'smallint':
-    case 'mediumint':
-    case 'int':
-    case 'integer':
-    case 'bigint':
-      return 'integer';
-    case 'decimal':
-    case 'numeric':
-    case 'fixed':
-      return 'decimal';
-    case 'float':
-    case 'double':
-    case 'real':
-      return 'approximate';
     case 'bit':
       return 'bit';
     case 'char':
@@ -102,8 +91,7 @@ export function targetChecksumSelect(qualifiedTable: string, columns: readonly C
  * this runs for every row imported.
  */
 export class RowChecksummer {
-  private buffer = Buffer.allocUnsafe(64 * 1024);
-  private length = 0;
+  private readonly bytes = new ByteBuilder(64 * 1024);
 
   constructor(private readonly columns: readonly ChecksumColumn[]) {}
 
@@ -113,41 +101,26 @@ export class RowChecksummer {
    * `valueOf(i)` is the value for `columns[i]`; `undefined` means the row gave the column no value.
    */
   checksum(valueOf: (index: number) => SourceValue | undefined): number | undefined {
-    this.length = 0;
+    const bytes = this.bytes;
+    bytes.length = 0;
     for (let i = 0; i < this.columns.length; i++) {
       const value = valueOf(i);
       if (value === undefined) return undefined;
       if (value === null) {
-        this.appendText('N');
+        bytes.byte(0x4e); // N
         continue;
       }
       const shown = canonicalForm(this.columns[i], value);
       if (shown === undefined) return undefined;
-      const byteLength = typeof shown === 'string' ? shown.length : shown.length;
-      this.appendText(`V${byteLength}:`);
-      if (typeof shown === 'string') this.appendText(shown);
-      else this.appendBytes(shown);
+      bytes.byte(0x56); // V
+      if (shown.length < 10) bytes.byte(0x30 + shown.length);
+      else bytes.latin1(String(shown.length));
+      bytes.byte(0x3a); // :
+      if (typeof shown === 'string') bytes.latin1(shown);
+      else bytes.bytes(shown);
     }
     // Node 20's crc32 returns 0 for some empty views: an empty row has CRC 0 anyway.
-    return this.length === 0 ? 0 : zlib.crc32(this.buffer.subarray(0, this.length));
-  }
-
-  private reserve(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + extra));
-    this.buffer.copy(grown, 0, 0, this.length);
-    this.buffer = grown;
-  }
-
-  /** Text whose characters are single bytes (ASCII, or a byte string). */
-  private appendText(text: string): void {
-    this.reserve(text.length);
-    this.length += this.buffer.write(text, this.length, 'latin1');
-  }
-
-  private appendBytes(bytes: Buffer): void {
-    this.reserve(bytes.length);
-    this.length += bytes.copy(this.buffer, this.length);
+    return bytes.length === 0 ? 0 : zlib.crc32(bytes.view());
   }
 }
 

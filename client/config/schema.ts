@@ -57,6 +57,8 @@ const tikvImporter = z
     'on-duplicate': z.enum(['replace', 'ignore', 'error']).default('replace'),
     'logical-import-batch-size': byteSize.default(1024 * 1024),
     'logical-import-batch-rows': z.number().int().positive().default(65536),
+    // Tempest's own: how batches are written (see activities/target/load-data.ts).
+    'logical-import-method': z.enum(['auto', 'load-data', 'insert']).default('auto'),
   })
   .strict();
 

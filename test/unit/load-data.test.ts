@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ResultSetHeader } from 'mysql2/promise';
+import { loadColumnKinds, LoadDataRows, loadedCleanly, type LoadColumnKind } from '../../activities/target/load-data';
+import type { TargetColumn } from '../../activities/target/table-columns';
+
+function encode(rows: Array<Array<Buffer | string | null>>, kinds: LoadColumnKind[]): { text: string; accepted: boolean[] } {
+  const load = new LoadDataRows(8);
+  const accepted = rows.map((values) => load.append(values, kinds));
+  return { text: load.bytes().toString('latin1'), accepted };
+}
+
+test('strings go byte for byte, with tab, newline, backslash and NUL escaped; NULL is \\N', () => {
+  const { text, accepted } = encode(
+    [
+      [Buffer.from('a\tb\nc\\d\0e'), null, Buffer.from('\\N')],
+      [Buffer.from(''), Buffer.from('NULL'), Buffer.from('中\r😀', 'utf8')],
+    ],
+    ['text', 'text', 'text'],
+  );
+  assert.deepEqual(accepted, [true, true]);
+  assert.equal(text, 'a\\tb\\nc\\\\d\\0e\t\\N\t\\\\N\n\tNULL\t' + Buffer.from('中\r😀', 'utf8').toString('latin1') + '\n');
+});
+
+test('literals go only where the column stores their text as the INSERT would', () => {
+  const number: LoadColumnKind[] = ['number'];
+  const text: LoadColumnKind[] = ['text'];
+  const other: LoadColumnKind[] = ['strings-only'];
+  // Numbers in numeric columns: any plain form; TRUE/FALSE are 1 and 0.
+  assert.deepEqual(encode([['-12.5e3'], ['+.5'], ['TRUE'], ['false']], number), { text: '-12.5e3\n+.5\n1\n0\n', accepted: [true, true, true, true] });
+  // Hex and bit literals are integers there: left to the INSERT.
+  assert.deepEqual(encode([['0x41'], ["b'101'"]], number).accepted, [false, false]);
+  // In string columns: canonical numbers only (an INSERT stores 007 as 7 and 1e3 as 1000); hex is its bytes.
+  assert.deepEqual(encode([['-12.50'], ['0'], ['0x4109'], ['0x141']], text), { text: '-12.50\n0\nA\\t\n\x01A\n', accepted: [true, true, true, true] });
+  assert.deepEqual(encode([['007'], ['1e3'], ['-0'], ['-0.00'], ['1.'], ["X''"]], text).accepted, [false, false, false, false, false, false]);
+  // Dates, enums, YEAR…: a number means something else to them.
+  assert.deepEqual(encode([['1'], [Buffer.from('2024-01-02')]], other), { text: '2024-01-02\n', accepted: [false, true] });
+});
+
+test('a refused row leaves nothing behind', () => {
+  const load = new LoadDataRows(8);
+  assert.equal(load.append([Buffer.from('kept'), '1'], ['text', 'number']), true);
+  assert.equal(load.append([Buffer.from('dropped'), '0x1'], ['text', 'number']), false);
+  assert.equal(load.bytes().toString(), 'kept\t1\n');
+  assert.equal(load.rows, 1);
+});
+
+test('BIT columns take no LOAD DATA; the others are classified by type', () => {
+  const column = (dataType: string): TargetColumn => ({ name: dataType, dataType, columnType: dataType, numericScale: null, datetimePrecision: null, octetLength: null, generated: false });
+  assert.equal(loadColumnKinds([column('int'), column('bit')]), undefined);
+  assert.deepEqual(loadColumnKinds(['bigint', 'double', 'varbinary', 'char', 'datetime', 'enum', 'year', 'json'].map(column)), [
+    'number', 'number', 'text', 'text', 'strings-only', 'strings-only', 'strings-only', 'strings-only',
+  ]);
+});
+
+test('a load counts as done only with every row stored and nothing skipped, replaced or warned about', () => {
+  const result = (info: string, affectedRows: number) => ({ info, affectedRows }) as ResultSetHeader;
+  assert.equal(loadedCleanly(result('Records: 3  Deleted: 0  Skipped: 0  Warnings: 0', 3), 3), true);
+  assert.equal(loadedCleanly(result('Records: 3  Deleted: 0  Skipped: 1  Warnings: 1', 2), 3), false);
+  assert.equal(loadedCleanly(result('Records: 3  Deleted: 0  Skipped: 0  Warnings: 2', 3), 3), false);
+  assert.equal(loadedCleanly(result('Records: 3  Deleted: 1  Skipped: 0  Warnings: 0', 4), 3), false);
+  assert.equal(loadedCleanly(result('Records: 2  Deleted: 0  Skipped: 0  Warnings: 0', 2), 3), false);
+  assert.equal(loadedCleanly(result('', 3), 3), false);
+});
