@@ -9,6 +9,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund --loglevel=error
 fi
 npx tsc -p tsconfig.json
+# The workflow code bundled once here, not at every worker start (worker/workflow-bundle.ts).
+node dist/worker/workflow-bundle.js
 bash scripts/ensure-temporal.sh
 bash scripts/ensure-mariadb.sh
 # The tests write zstd files with the zstd tool (Node 20 has no zstd compressor).

@@ -1,11 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Pool } from 'mysql2/promise';
 import { parseMysqlDsn } from '../activities/checkpoint/mysql-dsn';
 import { UserError } from '../client/user-error';
 import { chunkTaskQueue } from '../workflows/task-queues';
 import { createActivities } from '../activities';
 import { createTargetPool, type TargetSettings } from '../activities/target/connection';
+import { workflowBundle } from './workflow-bundle';
 
 export interface ImportWorkerOptions {
   connection: NativeConnection;
@@ -23,8 +24,6 @@ export interface ImportWorkerOptions {
    * while no import runs, without importing anything itself.
    */
   workflowsOnly?: boolean;
-  /** A prebuilt workflow bundle (tests build one once); by default the workflows are bundled at start. */
-  workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 /** The workers of one process: started together, stopped together; the pools close when both have stopped. */
@@ -53,7 +52,8 @@ export async function createImportWorker(options: ImportWorkerOptions): Promise<
       ...common,
       taskQueue: options.taskQueue,
       activities: options.workflowsOnly ? undefined : taskActivities,
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+      // Setup's prebuilt bundle (see workflow-bundle.ts).
+      workflowBundle: await workflowBundle(),
       maxConcurrentActivityTaskExecutions: 4,
     }),
   ];

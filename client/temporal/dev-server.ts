@@ -16,6 +16,10 @@ export interface DevServer {
   uiAddress: string;
   /** Whether this process started it (and so stops it); false when one was already listening. */
   startedHere: boolean;
+  /**
+   * Asks it to stop and returns: its orderly shutdown takes ~1.5 s that no user should wait for.
+   * The next ensureDevServer on the same state directory waits until it has exited.
+   */
   stop(): Promise<void>;
 }
 
@@ -27,6 +31,7 @@ export interface DevServer {
 export async function ensureDevServer(options: DevServerOptions): Promise<DevServer> {
   const address = `127.0.0.1:${options.port}`;
   const uiAddress = `http://127.0.0.1:${options.uiPort}`;
+  await waitForStoppingServer(options.stateDir);
   if (await isListening(options.port)) return { address, uiAddress, startedHere: false, stop: async () => {} };
 
   fs.mkdirSync(options.stateDir, { recursive: true });
@@ -49,8 +54,48 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
     address,
     uiAddress,
     startedHere: true,
-    stop: () => stopProcess(child),
+    stop: async () => stopInBackground(child, options.stateDir),
   };
+}
+
+/** Where a server still shutting down leaves its pid: until it is gone, its port is no server to use. */
+function stoppingMarker(stateDir: string): string {
+  return path.join(stateDir, 'temporal-server.stopping');
+}
+
+function stopInBackground(child: ChildProcess, stateDir: string): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  fs.writeFileSync(stoppingMarker(stateDir), String(child.pid));
+  child.kill('SIGTERM');
+  // This process may exit now; the server finishes its shutdown on its own.
+  child.unref();
+}
+
+async function waitForStoppingServer(stateDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(stoppingMarker(stateDir), 'utf8'));
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 15_000;
+  while (isRunningTemporal(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  fs.rmSync(stoppingMarker(stateDir), { force: true });
+}
+
+/** Whether `pid` is still a running Temporal server (not a later process that was given its number). */
+function isRunningTemporal(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('start-dev') && !fs.readFileSync(`/proc/${pid}/stat`, 'latin1').includes(') Z ');
+  } catch {
+    return false;
+  }
 }
 
 function isListening(port: number): Promise<boolean> {
@@ -69,20 +114,9 @@ async function waitUntilListening(port: number, child: ChildProcess, logFile: st
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new UserError(`the Temporal dev server exited with code ${child.exitCode}; see ${logFile}`);
     if (await isListening(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // It usually listens within a tenth of a second: poll often.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.kill('SIGKILL');
   throw new UserError(`the Temporal dev server did not start listening on port ${port} within 60 s; see ${logFile}`);
-}
-
-export function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

@@ -10,7 +10,6 @@ import { workerOptionsOf } from '../../client/worker-options';
 import { createImportWorker } from '../../worker/create-worker';
 import { importTask } from '../../workflows/import-task';
 import { mariadb } from './target-db';
-import { workflowBundle } from './temporal';
 
 export const tempestMain = path.resolve(__dirname, '../../client/main.js');
 
@@ -93,7 +92,7 @@ export function startImport(client: Client, configPath: string): Promise<Workflo
 /** Runs an in-process worker for a config until `work` settles. */
 export async function withWorker<T>(connection: NativeConnection, temporalAddress: string, configPath: string, work: () => Promise<T>): Promise<T> {
   const config = loadConfig(configPath);
-  const worker = await createImportWorker({ ...workerOptionsOf(config, connection, temporalAddress), workflowBundle: await workflowBundle() });
+  const worker = await createImportWorker(workerOptionsOf(config, connection, temporalAddress));
   return worker.runUntil(work());
 }
 

@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { findTemporalBinary } from '../../client/temporal/temporal-binary';
 
 /** A real Temporal dev server from the locally built CLI (nothing is downloaded), on a free port. */
@@ -11,12 +11,5 @@ export function startTemporal(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-
-/** The workflows bundled once per test process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
-  return bundle;
-}
-
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => console.error(message), log() {} };
+/** The workflow code the workers run: setup's bundle, as `tempest` uses it (bundled once per process if stale). */
+export { workflowBundle } from '../../worker/workflow-bundle';

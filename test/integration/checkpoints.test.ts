@@ -17,7 +17,7 @@ import type { importTask } from '../../workflows/import-task';
 import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
 import { makeTempDir, spawnWorker, startImport, tempestMain, waitForExit, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, committedRows, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
-import { startTemporal, workflowBundle } from '../helpers/temporal';
+import { startTemporal } from '../helpers/temporal';
 
 const run = promisify(execFile);
 const protoFile = path.resolve(__dirname, '../../../proto/checkpoints.proto');
@@ -88,7 +88,7 @@ async function assertEqualToSource(prepared: Prepared): Promise<void> {
 
 /** Runs a worker that answers queries and updates but imports nothing, while `work` runs. */
 async function withWorkflowsOnlyWorker<T>(config: string, work: () => Promise<T>): Promise<T> {
-  const worker = await createImportWorker({ ...workerOptionsOf(loadConfig(config), env.nativeConnection, env.address), workflowsOnly: true, workflowBundle: await workflowBundle() });
+  const worker = await createImportWorker({ ...workerOptionsOf(loadConfig(config), env.nativeConnection, env.address), workflowsOnly: true });
   return worker.runUntil(work());
 }
 
