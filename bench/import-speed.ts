@@ -7,7 +7,7 @@
  *    `--dir`, reused on later runs while its marker file `bench-dump.json` matches the options.
  * 2. Loads it three times, one after the other, each into a fresh database of its own:
  *    myloader with `--threads` threads, the `mariadb` client as one stream (it has no concurrency),
- *    and `tempest import` with region- and table-concurrency = `--threads`, checksum "required",
+ *    and `tempest import` with region- and table-concurrency = `--threads`, checksum "required" by default (--checksum),
  *    on an embedded Temporal dev server of its own.
  * 3. After each load checks every table's row count against the generated counts, then prints
  *    seconds, MB/s (10^6 bytes of data files per second), rows/s, the CPU time of the loader and of
@@ -16,7 +16,8 @@
  * Options: --dir DIR, --mib N (256), --file-mib N (32: target size of one data file), --seed N,
  * --threads N (2), --tools myloader,mariadb,tempest (also tempest-insert: Tempest with logical-import-method "insert"; a tool may be named twice), --host, --port, --user, --password,
  * --db-prefix (bench_speed_), --on-duplicate error|replace|ignore (error: plain INSERT, like the others),
- * --analyze off|optional|required (off: the others do not analyze either), --batch-size SIZE
+ * --analyze off|optional|required (off: the others do not analyze either), --checksum required|optional|off
+ * (required: Tempest verifies every table, which the others do not do), --batch-size SIZE
  * (Tempest's logical-import-batch-size, default Tempest's own), --tempest-node-args "ARGS"
  * (write it with "=": --tempest-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"), --keep (leave the databases), --regenerate.
  */
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     'db-prefix': { type: 'string', default: 'bench_speed_' },
     'on-duplicate': { type: 'string', default: 'error' },
     analyze: { type: 'string', default: 'off' },
+    checksum: { type: 'string', default: 'required' },
     'batch-size': { type: 'string', default: '' },
     'tempest-node-args': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
@@ -72,6 +74,7 @@ const opt = {
   dbPrefix: args['db-prefix']!,
   onDuplicate: args['on-duplicate']!,
   analyze: args.analyze!,
+  checksum: args.checksum!,
   batchSize: args['batch-size']!,
   tempestNodeArgs: args['tempest-node-args']!.split(/\s+/).filter(Boolean),
   keep: args.keep!,
@@ -652,7 +655,7 @@ schema-pattern = ${JSON.stringify(SOURCE_DB)}
 target-schema = ${JSON.stringify(database)}
 
 [post-restore]
-checksum = "required"
+checksum = ${JSON.stringify(opt.checksum)}
 analyze = ${JSON.stringify(opt.analyze)}
 
 [cron]
@@ -686,7 +689,7 @@ dev-server-ui-port = ${uiPort}
         : '';
     return {
       ...result,
-      note: `logical-import-method "${method}", checksum "required", analyze "${opt.analyze}", on-duplicate "${opt.onDuplicate}"${opt.batchSize ? `, logical-import-batch-size ${opt.batchSize}` : ''}; time includes starting Temporal and the worker${phases}`,
+      note: `logical-import-method "${method}", checksum "${opt.checksum}", analyze "${opt.analyze}", on-duplicate "${opt.onDuplicate}"${opt.batchSize ? `, logical-import-batch-size ${opt.batchSize}` : ''}; time includes starting Temporal and the worker${phases}`,
     };
   } finally {
     if (!opt.keep) await dropDatabase(admin, taskInfo);
