@@ -8,9 +8,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # out of the lock file it writes, and then `npm ci` refuses that very lock file.
   npm install --no-audit --no-fund --loglevel=error
 fi
-npx tsc -p tsconfig.json
-# The workflow code bundled once here, not at every worker start (worker/workflow-bundle.ts).
-node dist/worker/workflow-bundle.js
+# tsc, then the workflow code bundled once, not at every worker start (worker/workflow-bundle.ts).
+npm run --silent build
 bash scripts/ensure-temporal.sh
 bash scripts/ensure-mariadb.sh
 # The tests write zstd files with the zstd tool (Node 20 has no zstd compressor).
