@@ -84,6 +84,8 @@ export interface TableProgress {
 }
 
 export const taskStateQuery = defineQuery<TaskState>('taskState');
+/** The phase alone: cheap to ask often, whatever the task's size. */
+export const taskPhaseQuery = defineQuery<TaskPhase>('taskPhase');
 export const tableProgressQuery = defineQuery<TableProgress>('tableProgress');
 
 /** What `tempest ctl` asks of a running task (the `tidb-lightning-ctl` checkpoint flags). */

@@ -13,6 +13,7 @@ import type { TablePlan, TaskSettings } from '../activities/task-types';
 import { CheckpointStatus, isFailedStatus } from './checkpoint-status';
 import {
   checkpointCtlUpdate,
+  taskPhaseQuery,
   taskStateQuery,
   type CheckpointCtlRequest,
   type CheckpointCtlResponse,
@@ -69,6 +70,7 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
     tables: [],
   };
   setHandler(taskStateQuery, () => state);
+  setHandler(taskPhaseQuery, () => state.phase);
   /** Tables to (re)import, in order; `ctl` puts failed ones back. */
   const queue: number[] = [];
   /** Tables whose target table and progress are dropped before their next import. */
