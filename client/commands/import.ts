@@ -61,7 +61,11 @@ export async function runImport(config: Config, options: ImportOptions): Promise
 }
 
 async function follow(temporal: TemporalSession, handle: WorkflowHandle<typeof importTask>, config: Config, options: ImportOptions): Promise<number> {
-  const display: ProgressDisplay = process.stdout.isTTY ? terminalDisplay() : lineDisplay(parseInterval(config.cron['log-progress']), options.out);
+  const logInterval = parseInterval(config.cron['log-progress']);
+  const display: ProgressDisplay = process.stdout.isTTY ? terminalDisplay() : lineDisplay(logInterval, options.out);
+  // Each look is several queries, each a workflow task for the worker: live bars look every second,
+  // a log only as often as it prints (but at least every 5 s, to notice a table waiting for the operator).
+  const lookEveryMs = process.stdout.isTTY ? 1000 : Math.max(1000, Math.min(logInterval, 5000));
   const settled = handle.result().then(
     (outcome) => ({ outcome }),
     (error: unknown) => ({ error }),
@@ -82,7 +86,7 @@ async function follow(temporal: TemporalSession, handle: WorkflowHandle<typeof i
         return 3;
       }
     }
-    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, lookEveryMs))]);
   }
   display.stop();
   if ('error' in done) {
