@@ -241,8 +241,9 @@ export function loadedCleanly(result: ResultSetHeader, rows: number): boolean {
  */
 export function isLocalInfileRefused(error: unknown): boolean {
   const errno = (error as { errno?: number }).errno;
-  // ER_NOT_ALLOWED_COMMAND, ER_CLIENT_LOCAL_FILES_DISABLED, CR_LOAD_DATA_LOCAL_INFILE_REJECTED.
-  return errno === 1148 || errno === 3948 || errno === 2068;
+  // ER_NOT_ALLOWED_COMMAND, ER_CLIENT_LOCAL_FILES_DISABLED (MySQL), ER_LOAD_INFILE_CAPABILITY_DISABLED
+  // (MariaDB), CR_LOAD_DATA_LOCAL_INFILE_REJECTED.
+  return errno === 1148 || errno === 3948 || errno === 4166 || errno === 2068;
 }
 
 /**

@@ -67,6 +67,18 @@ const fallbackRows = [
   "(7,'x','a','2007','2024-01-02 03:04:05',TRUE,7.00)",
 ];
 
+/** What the INSERT's literals mean, kept by the fallback: 007 → '7', 1e3 → '1000', enum index 2 → 'b', YEAR 0 → 0000, b'101' → 5, 0x10 → 16, TRUE → 1, 1.005 rounded. */
+const fallbackExpected = [
+  [1, '7', 'a', 2001, '2024-01-02 03:04:05', 1, '1.00'],
+  [2, '1000', 'b', 2002, '2024-01-02 03:04:05', 2, '2.00'],
+  [3, '0', 'c', 0, '2024-01-02 03:04:05', 3, '3.00'],
+  [4, 'x', 'a', 2024, '2024-01-02 03:04:05', 4, '4.00'],
+  [5, 'x', 'a', 2005, '2024-01-02 03:04:05', 5, '5.00'],
+  [6, 'x', 'a', 2006, '2024-01-02 03:04:05', 16, '6.00'],
+  [7, 'x', 'a', 2007, '2024-01-02 03:04:05', 1, '7.00'],
+  [8, 'x', 'a', 2008, '2024-01-02 03:04:05', 8, '1.01'],
+];
+
 function writeDump(schema: string): string {
   const source = path.join(dir, schema);
   fs.mkdirSync(source, { recursive: true });
@@ -131,17 +143,7 @@ test('LOAD DATA batches store exactly what INSERT batches store, and rows LOAD D
   for (const table of ['loadable', 'fallback']) {
     assert.deepEqual(await sortedRows(db, loaded.schema, table), await sortedRows(db, inserted.schema, table), `${table}: same rows both ways`);
   }
-  // What the INSERT's literals mean, kept by the fallback: 007 → '7', 1e3 → '1000', enum index 2 → 'b', YEAR 0 → 0000, b'101' → 5, 0x10 → 16, TRUE → 1, 1.005 rounded.
-  assert.deepEqual(await sortedRows(db, loaded.schema, 'fallback'), [
-    [1, '7', 'a', 2001, '2024-01-02 03:04:05', 1, '1.00'],
-    [2, '1000', 'b', 2002, '2024-01-02 03:04:05', 2, '2.00'],
-    [3, '0', 'c', 0, '2024-01-02 03:04:05', 3, '3.00'],
-    [4, 'x', 'a', 2024, '2024-01-02 03:04:05', 4, '4.00'],
-    [5, 'x', 'a', 2005, '2024-01-02 03:04:05', 5, '5.00'],
-    [6, 'x', 'a', 2006, '2024-01-02 03:04:05', 16, '6.00'],
-    [7, 'x', 'a', 2007, '2024-01-02 03:04:05', 1, '7.00'],
-    [8, 'x', 'a', 2008, '2024-01-02 03:04:05', 8, '1.01'],
-  ]);
+  assert.deepEqual(await sortedRows(db, loaded.schema, 'fallback'), fallbackExpected);
 });
 
 test('with LOAD DATA, a duplicate key still fails the table when on-duplicate is "error", and nothing of the batch is kept', async () => {
@@ -165,4 +167,19 @@ test('with LOAD DATA, a duplicate key still fails the table when on-duplicate is
     await pool.end();
   }
   assert.deepEqual(await sortedRows(db, schema, 't'), [[1, 'a'], [2, 'b']], 'the first batch stays; the failed one left nothing');
+});
+
+test('a server that refuses LOCAL files gets the same rows as INSERTs', async () => {
+  const [before] = await db.query<RowDataPacket[]>('SELECT @@GLOBAL.local_infile AS value');
+  await db.query('SET GLOBAL local_infile = 0');
+  try {
+    const refused = await importWith('load-data');
+    const table = refused.outcome.tables.find((outcome) => outcome.key.endsWith('`loadable`'))!;
+    assert.equal(table.rows, 200);
+    assert.equal(table.verify.status, 'checksummed', table.verify.note ?? '');
+    assert.equal((await sortedRows(db, refused.schema, 'loadable')).length, 200);
+    assert.deepEqual(await sortedRows(db, refused.schema, 'fallback'), fallbackExpected);
+  } finally {
+    await db.query(`SET GLOBAL local_infile = ${Number(before[0].value)}`);
+  }
 });
