@@ -17,7 +17,8 @@
  * --threads N (2), --tools myloader,mariadb,tempest (also tempest-insert: Tempest with logical-import-method "insert"; a tool may be named twice), --host, --port, --user, --password,
  * --db-prefix (bench_speed_), --on-duplicate error|replace|ignore (error: plain INSERT, like the others),
  * --analyze off|optional|required (off: the others do not analyze either), --checksum required|optional|off
- * (required: Tempest verifies every table, which the others do not do), --batch-size SIZE
+ * (required: Tempest verifies every table, which the others do not do), --rounds N (1: the tool list
+ * is run N times over; ratios then compare median times, since one machine's timings vary), --batch-size SIZE
  * (Tempest's logical-import-batch-size, default Tempest's own), --tempest-node-args "ARGS"
  * (write it with "=": --tempest-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"), --keep (leave the databases), --regenerate.
  */
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     'on-duplicate': { type: 'string', default: 'error' },
     analyze: { type: 'string', default: 'off' },
     checksum: { type: 'string', default: 'required' },
+    rounds: { type: 'string', default: '1' },
     'batch-size': { type: 'string', default: '' },
     'tempest-node-args': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
@@ -75,6 +77,7 @@ const opt = {
   onDuplicate: args['on-duplicate']!,
   analyze: args.analyze!,
   checksum: args.checksum!,
+  rounds: Math.trunc(positive('rounds', args.rounds!)),
   batchSize: args['batch-size']!,
   tempestNodeArgs: args['tempest-node-args']!.split(/\s+/).filter(Boolean),
   keep: args.keep!,
@@ -705,11 +708,18 @@ function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 function report(dump: DumpInfo, results: LoadResult[]): void {
-  const byTool = new Map(results.map((result) => [result.tool, result]));
-  const tempest = byTool.get('tempest');
-  const myloader = byTool.get('myloader');
-  const client = byTool.get('mariadb client');
+  const medians = new Map<string, number>();
+  for (const tool of new Set(results.map((result) => result.tool))) medians.set(tool, median(results.filter((result) => result.tool === tool).map((result) => result.seconds)));
+  const tempest = medians.get('tempest');
+  const myloader = medians.get('myloader');
+  const client = medians.get('mariadb client');
   const header = ['tool', 'concurrency', 'seconds', 'MB/s', 'rows/s', 'Tempest speed / this', 'tool CPU s', 'mariadbd CPU s', 'mariadbd writes MB', 'busy sessions mean/max', 'other CPU s'];
   const rows = results.map((r) => [
     r.tool,
@@ -717,7 +727,7 @@ function report(dump: DumpInfo, results: LoadResult[]): void {
     r.seconds.toFixed(1),
     (dump.dataBytes / r.seconds / 1e6).toFixed(1),
     Math.round(dump.rows / r.seconds).toLocaleString('en-US'),
-    tempest && r !== tempest ? (r.seconds / tempest.seconds).toFixed(2) + '×' : '',
+    tempest !== undefined && r.tool !== 'tempest' ? (r.seconds / tempest).toFixed(2) + '×' : '',
     Object.entries(r.toolCpu)
       .sort((a, b) => b[1] - a[1])
       .map(([comm, seconds]) => `${comm} ${seconds.toFixed(1)}`)
@@ -741,11 +751,12 @@ function report(dump: DumpInfo, results: LoadResult[]): void {
   log(`| ${header.map((_, i) => (i >= 2 ? '---:' : '---')).join(' | ')} |`);
   for (const row of rows) log(`| ${row.join(' | ')} |`);
   log('');
-  if (tempest) {
-    if (myloader) log(`Tempest / myloader speed: ${(myloader.seconds / tempest.seconds).toFixed(2)} (>1: Tempest faster)`);
-    if (client) log(`Tempest / mariadb client speed: ${(client.seconds / tempest.seconds).toFixed(2)} (>1: Tempest faster)`);
+  if (tempest !== undefined) {
+    const of = opt.rounds > 1 ? ` (medians of ${opt.rounds} rounds: ${[...medians].map(([tool, seconds]) => `${tool} ${seconds.toFixed(1)} s`).join(', ')})` : '';
+    if (myloader !== undefined) log(`Tempest / myloader speed: ${(myloader / tempest).toFixed(2)} (>1: Tempest faster)${of}`);
+    if (client !== undefined) log(`Tempest / mariadb client speed: ${(client / tempest).toFixed(2)} (>1: Tempest faster)${of}`);
   }
-  for (const r of results) if (r.note) log(`- ${r.tool}: ${r.note}`);
+  for (const line of new Set(results.filter((r) => r.note).map((r) => `- ${r.tool}: ${r.note}`))) log(line);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -763,7 +774,7 @@ async function main(): Promise<void> {
     'tempest-insert': { database: `${opt.dbPrefix}tempest`, run: () => loadTempest(admin, dump, 'insert') },
   };
   let failed = false;
-  for (const tool of opt.tools) {
+  for (const tool of Array.from({ length: opt.rounds }, () => opt.tools).flat()) {
     try {
       const result = await loads[tool].run();
       results.push(result);
