@@ -194,7 +194,8 @@ class ChunkWriter {
     if (this.batchMapping !== mapping && this.batchRowEnds.length > 0) return this.flush(false).then(() => this.add(row));
     this.batchMapping = mapping;
     if (this.batchRowEnds.length === 0 && mapping.load && !this.loadRefused) {
-      this.batchLoad = { rows: new LoadDataRows(this.input.settings.batchBytes + 64 * 1024), values: [] };
+      // Room for a usual batch at once (it grows for more): a huge batch size is no reason to reserve it all up front.
+      this.batchLoad = { rows: new LoadDataRows(Math.min(this.input.settings.batchBytes + 64 * 1024, 8 * 1024 * 1024)), values: [] };
     }
     if (this.batchLoad && mapping.load && this.batchLoad.rows.append(row.values, mapping.load.kinds)) {
       this.batchLoad.values.push(row.values);
