@@ -1,4 +1,8 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before } from 'node:test';
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 
 /** The local MariaDB the suite imports into (root, no password), as on the machines this runs on. */
@@ -38,4 +42,32 @@ export async function committedRows(connection: Connection, taskInfoSchema: stri
   } catch {
     return 0;
   }
+}
+
+/**
+ * An integration test file's place on the target and on disk: a connection for preparing and
+ * checking (open during its tests), a scratch directory, and the databases its tests create (pushed
+ * as they are named); all of it is removed once the file's tests are done.
+ */
+export function testScratch(dirPrefix: string): { readonly db: Connection; dir: string; databases: string[] } {
+  let connection: Connection | undefined;
+  const scratch = {
+    get db(): Connection {
+      if (!connection) throw new Error('the target connection opens before the first test');
+      return connection;
+    },
+    dir: fs.mkdtempSync(path.join(os.tmpdir(), `${dirPrefix}-`)),
+    databases: [] as string[],
+  };
+  before(async () => {
+    connection = await adminConnection();
+  });
+  after(async () => {
+    if (connection) {
+      await dropDatabases(connection, scratch.databases);
+      await connection.end();
+    }
+    fs.rmSync(scratch.dir, { recursive: true, force: true });
+  });
+  return scratch;
 }

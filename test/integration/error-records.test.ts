@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Connection, Pool, RowDataPacket } from 'mysql2/promise';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { importChunk, type ChunkContext } from '../../activities/import-chunk';
 import { planChunks } from '../../activities/source/plan-chunks';
 import { planSource } from '../../activities/source/plan-source';
@@ -19,8 +19,8 @@ import { loadConfig } from '../../client/config/load';
 import { targetSettingsOf, taskSettingsOf } from '../../client/task-settings';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { checkpointCtlUpdate, taskStateQuery, type TaskState } from '../../workflows/definitions';
-import { makeTempDir, startImport, withWorker, writeConfig, type ImportConfigOptions } from '../helpers/import-harness';
-import { adminConnection, dropDatabases, uniqueName } from '../helpers/target-db';
+import { startImport, withWorker, writeConfig, type ImportConfigOptions } from '../helpers/import-harness';
+import { testScratch, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
 /**
@@ -29,20 +29,15 @@ import { startTemporal } from '../helpers/temporal';
  */
 
 let env: TestWorkflowEnvironment;
-let db: Connection;
-const dir = makeTempDir('tempest-records');
-const databases: string[] = [];
+const scratch = testScratch('tempest-records');
+const { dir, databases } = scratch;
 
 before(async () => {
   env = await startTemporal();
-  db = await adminConnection();
 });
 
 after(async () => {
-  await dropDatabases(db, databases);
-  await db.end();
   await env.teardown();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const columns = 'id INT NOT NULL PRIMARY KEY, name VARCHAR(5) NOT NULL, d DATE, n INT';
@@ -132,7 +127,7 @@ async function importAll(pool: Pool, settings: TaskSettings, heartbeat = quiet):
 }
 
 async function ids(scenario: Scenario): Promise<number[]> {
-  const [rows] = await db.query<RowDataPacket[]>(`SELECT id FROM \`${scenario.schema}\`.t ORDER BY id`);
+  const [rows] = await scratch.db.query<RowDataPacket[]>(`SELECT id FROM \`${scenario.schema}\`.t ORDER BY id`);
   return rows.map((row) => Number(row.id));
 }
 
@@ -146,7 +141,7 @@ interface RecordRow {
 }
 
 async function records(scenario: Scenario, table: 'type_error_v1' | 'conflict_records'): Promise<RecordRow[]> {
-  const [rows] = await db.query<RowDataPacket[]>(`SELECT * FROM \`${scenario.info}\`.\`${table}\` ORDER BY path, \`offset\``);
+  const [rows] = await scratch.db.query<RowDataPacket[]>(`SELECT * FROM \`${scenario.info}\`.\`${table}\` ORDER BY path, \`offset\``);
   return rows as RecordRow[];
 }
 
@@ -256,7 +251,7 @@ test('max-error = 0 (the default) fails the chunk at the first bad row with file
   } finally {
     await pool.end();
   }
-  const [tables] = await db.query<RowDataPacket[]>(`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?`, [scenario.info]);
+  const [tables] = await scratch.db.query<RowDataPacket[]>(`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?`, [scenario.info]);
   assert.deepEqual(tables.map((table) => table.TABLE_NAME), ['tempest_chunk_v1'], 'no records table');
 });
 
@@ -336,7 +331,7 @@ test('with on-duplicate = "error", duplicate-key rows go to conflict_records up 
     await pool.end();
   }
   assert.deepEqual(await ids(enough), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
-  const [names] = await db.query<RowDataPacket[]>(`SELECT name FROM \`${enough.schema}\`.t WHERE id IN (8, 12) ORDER BY id`);
+  const [names] = await scratch.db.query<RowDataPacket[]>(`SELECT name FROM \`${enough.schema}\`.t WHERE id IN (8, 12) ORDER BY id`);
   assert.deepEqual(names.map((row) => row.name), ['r8', 'd3'], 'the first row of a key stays');
   const conflicts = await records(enough, 'conflict_records');
   assert.deepEqual(conflicts.map((record) => Number(/^\((\d+),/.exec(record.row_data)?.[1])), [8, 9, 10, 12]);

@@ -1,31 +1,20 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { test } from 'node:test';
+import type { RowDataPacket } from 'mysql2/promise';
 import { seededRandom } from '../helpers/dump-fixture';
 import { importDirectly, poolOfConfig, settingsOfConfig, type DirectImportOutcome } from '../helpers/direct-import';
-import { makeTempDir, writeConfig } from '../helpers/import-harness';
-import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
+import { writeConfig } from '../helpers/import-harness';
+import { sortedRows, testScratch, uniqueName } from '../helpers/target-db';
 
 /**
  * The same dump imported with logical-import-method "insert" and "load-data" must leave the same
  * tables: LOAD DATA is only a faster road to what the INSERTs store.
  */
 
-let db: Connection;
-const dir = makeTempDir('tempest-load-data');
-const databases: string[] = [];
-
-before(async () => {
-  db = await adminConnection();
-});
-
-after(async () => {
-  await dropDatabases(db, databases);
-  await db.end();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const scratch = testScratch('tempest-load-data');
+const { dir, databases } = scratch;
 
 const pieces = ['a', 'Z', ' ', '\t', '\n', '\r', '\\', "'", '"', '\0', '\\N', 'NULL', '%', '_', '中', '😀', 'é', ','];
 
@@ -101,7 +90,7 @@ function writeDump(schema: string): string {
 
 /** The server's counts of LOAD DATA statements and of rollbacks. */
 async function statementCounts(): Promise<{ loads: number; rollbacks: number }> {
-  const [rows] = await db.query<RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_load', 'Com_rollback')");
+  const [rows] = await scratch.db.query<RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_load', 'Com_rollback')");
   const value = (name: string) => Number(rows.find((row) => row.Variable_name === name)!.Value);
   return { loads: value('Com_load'), rollbacks: value('Com_rollback') };
 }
@@ -141,9 +130,9 @@ test('LOAD DATA batches store exactly what INSERT batches store, and rows LOAD D
     assert.equal(loadable.verify.status, 'checksummed', `${loadable.key}: ${loadable.verify.note ?? ''}`);
   }
   for (const table of ['loadable', 'fallback']) {
-    assert.deepEqual(await sortedRows(db, loaded.schema, table), await sortedRows(db, inserted.schema, table), `${table}: same rows both ways`);
+    assert.deepEqual(await sortedRows(scratch.db, loaded.schema, table), await sortedRows(scratch.db, inserted.schema, table), `${table}: same rows both ways`);
   }
-  assert.deepEqual(await sortedRows(db, loaded.schema, 'fallback'), fallbackExpected);
+  assert.deepEqual(await sortedRows(scratch.db, loaded.schema, 'fallback'), fallbackExpected);
 });
 
 test('with LOAD DATA, a duplicate key still fails the table when on-duplicate is "error", and nothing of the batch is kept', async () => {
@@ -166,20 +155,20 @@ test('with LOAD DATA, a duplicate key still fails the table when on-duplicate is
   } finally {
     await pool.end();
   }
-  assert.deepEqual(await sortedRows(db, schema, 't'), [[1, 'a'], [2, 'b']], 'the first batch stays; the failed one left nothing');
+  assert.deepEqual(await sortedRows(scratch.db, schema, 't'), [[1, 'a'], [2, 'b']], 'the first batch stays; the failed one left nothing');
 });
 
 test('a server that refuses LOCAL files gets the same rows as INSERTs', async () => {
-  const [before] = await db.query<RowDataPacket[]>('SELECT @@GLOBAL.local_infile AS value');
-  await db.query('SET GLOBAL local_infile = 0');
+  const [before] = await scratch.db.query<RowDataPacket[]>('SELECT @@GLOBAL.local_infile AS value');
+  await scratch.db.query('SET GLOBAL local_infile = 0');
   try {
     const refused = await importWith('load-data');
     const table = refused.outcome.tables.find((outcome) => outcome.key.endsWith('`loadable`'))!;
     assert.equal(table.rows, 200);
     assert.equal(table.verify.status, 'checksummed', table.verify.note ?? '');
-    assert.equal((await sortedRows(db, refused.schema, 'loadable')).length, 200);
-    assert.deepEqual(await sortedRows(db, refused.schema, 'fallback'), fallbackExpected);
+    assert.equal((await sortedRows(scratch.db, refused.schema, 'loadable')).length, 200);
+    assert.deepEqual(await sortedRows(scratch.db, refused.schema, 'fallback'), fallbackExpected);
   } finally {
-    await db.query(`SET GLOBAL local_infile = ${Number(before[0].value)}`);
+    await scratch.db.query(`SET GLOBAL local_infile = ${Number(before[0].value)}`);
   }
 });

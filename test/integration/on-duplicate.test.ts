@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Connection } from 'mysql2/promise';
+import { test } from 'node:test';
 import { importDirectly, poolOfConfig, settingsOfConfig } from '../helpers/direct-import';
-import { makeTempDir, writeConfig } from '../helpers/import-harness';
-import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
+import { writeConfig } from '../helpers/import-harness';
+import { sortedRows, testScratch, uniqueName } from '../helpers/target-db';
 
-let db: Connection;
-const dir = makeTempDir('tempest-on-duplicate');
-const databases: string[] = [];
-
-before(async () => {
-  db = await adminConnection();
-});
-
-after(async () => {
-  await dropDatabases(db, databases);
-  await db.end();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const scratch = testScratch('tempest-on-duplicate');
+const { dir, databases } = scratch;
 
 /** A keyed table whose dump repeats keys: once with the same row, once with a changed one, across batches and files. */
 function writeDump(schema: string): string {
@@ -56,6 +44,6 @@ for (const [onDuplicate, expected] of [
     } finally {
       await pool.end();
     }
-    assert.deepEqual(await sortedRows(db, schema, 't'), expected);
+    assert.deepEqual(await sortedRows(scratch.db, schema, 't'), expected);
   });
 }

@@ -6,31 +6,25 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Connection } from 'mysql2/promise';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { taskStateQuery, type TaskState } from '../../workflows/definitions';
 import type { importTask } from '../../workflows/import-task';
 import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
-import { makeTempDir, startImport, tempestMain, withWorker, writeConfig } from '../helpers/import-harness';
-import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
+import { startImport, tempestMain, withWorker, writeConfig } from '../helpers/import-harness';
+import { sortedRows, testScratch, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
 const run = promisify(execFile);
 let env: TestWorkflowEnvironment;
-let db: Connection;
-const dir = makeTempDir('tempest-ctl');
-const databases: string[] = [];
+const scratch = testScratch('tempest-ctl');
+const { dir, databases } = scratch;
 
 before(async () => {
   env = await startTemporal();
-  db = await adminConnection();
 });
 
 after(async () => {
-  await dropDatabases(db, databases);
-  await db.end();
   await env.teardown();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 interface Scenario {
@@ -47,7 +41,7 @@ async function prepare(name: string, corruptTables: string[]): Promise<Scenario>
   databases.push(schema, `${schema}_ref`, `${schema}_info`);
   const dumpDir = path.join(dir, schema);
   const fixture = generateDump({ schema, dir: dumpDir, rows: 300, rowsPerFile: 100, seed: 21 });
-  await loadReference(db, `${schema}_ref`, fixture);
+  await loadReference(scratch.db, `${schema}_ref`, fixture);
   const corrupted = corruptTables.map((table) => {
     const format = fixture.tables.find((candidate) => candidate.name === table)!.format;
     const file = path.join(dumpDir, `${schema}.${table}.000000000.${format}`);
@@ -82,7 +76,7 @@ function tempest(...args: string[]): Promise<{ stdout: string; code: number }> {
 
 async function assertEqualToSource(scenario: Scenario): Promise<void> {
   for (const table of scenario.fixture.tables) {
-    assert.deepEqual(await sortedRows(db, scenario.schema, table.name), await sortedRows(db, `${scenario.schema}_ref`, table.name), `${table.name}: every row, once`);
+    assert.deepEqual(await sortedRows(scratch.db, scenario.schema, table.name), await sortedRows(scratch.db, `${scenario.schema}_ref`, table.name), `${table.name}: every row, once`);
   }
 }
 
@@ -99,7 +93,7 @@ test('a malformed row fails its tables only; the task waits; ctl --checkpoint-er
       assert.equal(failed.status, Math.floor(CheckpointStatus.allWritten / 10), `${table}: failed while writing`);
       assert.match(failed.failure?.message ?? '', new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: byte offset ${badOffset}\\b`), `${table}: names the file and offset`);
     }
-    const [partial] = await db.query(`SELECT COUNT(*) AS n FROM \`${scenario.schema}\`.typed`);
+    const [partial] = await scratch.db.query(`SELECT COUNT(*) AS n FROM \`${scenario.schema}\`.typed`);
     assert.equal(Number((partial as Array<{ n: string }>)[0].n), 300, 'every good row is in, those before the malformed one included');
 
     const status = await tempest('status', '-c', config);
@@ -128,7 +122,7 @@ test('ctl --checkpoint-error-destroy=all drops the failed tables and imports the
     await waitForOperator(handle);
     for (const { file, length } of scenario.corrupted) fs.truncateSync(file, length);
     // The partly written table gets a row the source does not have: only a real drop removes it.
-    await db.query(`INSERT INTO \`${scenario.schema}\`.keyless VALUES (42, 'stray', 0)`);
+    await scratch.db.query(`INSERT INTO \`${scenario.schema}\`.keyless VALUES (42, 'stray', 0)`);
     const destroyed = await tempest('ctl', '-c', config, '--checkpoint-error-destroy=all');
     assert.match(destroyed.stdout, /typed`: the target table and its progress are dropped/);
     assert.match(destroyed.stdout, /keyless`: the target table and its progress are dropped/);
