@@ -8,7 +8,8 @@
  * 2. Loads it three times, one after the other, each into a fresh database of its own:
  *    myloader with `--threads` threads, the `mariadb` client as one stream (it has no concurrency),
  *    and `tempest import` with region- and table-concurrency = `--threads`, checksum "required" by default (--checksum),
- *    on an embedded Temporal dev server of its own.
+ *    on an embedded Temporal dev server of its own. Before each load InnoDB writes out what the
+ *    previous one left dirty (bench/support/quiesce.ts), so no load pays for another.
  * 3. After each load checks every table's row count against the generated counts, then prints
  *    seconds, MB/s (10^6 bytes of data files per second), rows/s, the CPU time of the loader and of
  *    mariadbd, how many target sessions were busy, and finally a table with Tempest's ratios.
@@ -22,7 +23,6 @@
  * (Tempest's logical-import-batch-size, default Tempest's own), --tempest-node-args "ARGS"
  * (write it with "=": --tempest-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"), --keep (leave the databases), --regenerate.
  */
-import { freePort } from '../test/helpers/free-port';
 import { seededRandom as prng } from '../test/helpers/dump-fixture';
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,6 +33,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { median } from './support/median';
+import { CLK_TCK, cpuSeconds, findMariadbd, machineBusySeconds, readStat, readWriteBytes, type ProcStat } from './support/processes';
+import { quiesce } from './support/quiesce';
+import { writeTempestConfig } from './support/tempest-config';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -336,60 +340,6 @@ interface LoadResult {
   note?: string;
 }
 
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-interface ProcStat {
-  pid: number;
-  ppid: number;
-  comm: string;
-  ticks: number;
-  start: string;
-}
-
-function readStat(pid: number | string): ProcStat | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const close = text.lastIndexOf(')');
-    const comm = text.slice(text.indexOf('(') + 1, close);
-    const fields = text.slice(close + 2).split(' ');
-    // fields[0] is field 3 (state): utime is field 14, stime 15, starttime 22.
-    return { pid: Number(pid), ppid: Number(fields[1]), comm, ticks: Number(fields[11]) + Number(fields[12]), start: fields[19] };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy CPU seconds of the whole machine so far (all cores): to see what else ran during a load. */
-function machineBusySeconds(): number {
-  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal
-  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-  return (total - fields[3] - fields[4]) / CLK_TCK;
-}
-
-function findProcess(comm: string): number | undefined {
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    if (readStat(entry)?.comm === comm) return Number(entry);
-  }
-  return undefined;
-}
-
-function readWriteBytes(pid: number): number {
-  try {
-    const match = /write_bytes:\s*(\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'));
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** CPU seconds of a process tree, by command name, sampled from /proc (pidstat without pidstat). */
 class TreeCpu {
   private readonly last = new Map<string, { comm: string; ticks: number }>();
@@ -473,26 +423,13 @@ interface RunOptions {
   milestones?: Record<string, RegExp>;
 }
 
-/**
- * Waits (up to 60 s) until mariadbd is nearly idle: the previous load's dirty pages and the dropped
- * database's purge would otherwise be charged to the next load.
- */
-async function settle(mariadbd: number | undefined): Promise<void> {
-  if (!mariadbd) return;
-  for (let waited = 0; waited < 60; waited++) {
-    const before = readStat(mariadbd)?.ticks ?? 0;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    if ((readStat(mariadbd)?.ticks ?? 0) - before <= CLK_TCK * 0.05) return;
-  }
-}
-
 async function timedRun(run: RunOptions): Promise<LoadResult> {
-  const mariadbd = findProcess('mariadbd') ?? findProcess('mysqld');
-  await settle(mariadbd);
-  const mariadbBefore = mariadbd ? readStat(mariadbd)?.ticks ?? 0 : 0;
+  const sampler = await mysql.createConnection(connectionOptions());
+  await quiesce(sampler);
+  const mariadbd = findMariadbd();
+  const mariadbBefore = cpuSeconds(mariadbd);
   const writeBefore = mariadbd ? readWriteBytes(mariadbd) : 0;
   const machineBefore = machineBusySeconds();
-  const sampler = await mysql.createConnection(connectionOptions());
   const busy = new BusySessions(sampler, run.database);
   log(`\n== ${run.tool}: ${[run.command, ...run.argv].join(' ')}`);
 
@@ -526,7 +463,7 @@ async function timedRun(run: RunOptions): Promise<LoadResult> {
   const toolCpu = cpu.stop();
   const sessions = await busy.stop();
   await sampler.end();
-  const mariadbCpu = mariadbd ? ((readStat(mariadbd)?.ticks ?? 0) - mariadbBefore) / CLK_TCK : NaN;
+  const mariadbCpu = mariadbd ? cpuSeconds(mariadbd) - mariadbBefore : NaN;
   const mariadbWriteMB = mariadbd ? (readWriteBytes(mariadbd) - writeBefore) / 1e6 : NaN;
   const otherCpu = machineBusySeconds() - machineBefore - mariadbCpu - Object.values(toolCpu).reduce((a, b) => a + b, 0);
   if (code !== 0) {
@@ -631,46 +568,20 @@ async function loadTempest(admin: Connection, dump: DumpInfo, method: 'auto' | '
   await dropDatabase(admin, database);
   await dropDatabase(admin, taskInfo);
   const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'tempest-bench-state-'));
-  const [port, uiPort] = [await freePort(), await freePort()];
-  const toml = `# Written by bench/import-speed.ts
-[lightning]
-region-concurrency = ${opt.threads}
-table-concurrency = ${opt.threads}
-check-requirements = true
-task-info-schema-name = ${JSON.stringify(taskInfo)}
-
-[tikv-importer]
-backend = "tidb"
-on-duplicate = ${JSON.stringify(opt.onDuplicate)}
-logical-import-method = "${method}"
-${opt.batchSize ? `logical-import-batch-size = ${JSON.stringify(opt.batchSize)}\n` : ''}
-[mydumper]
-data-source-dir = ${JSON.stringify(opt.dir)}
-
-[tidb]
-host = ${JSON.stringify(opt.host)}
-port = ${opt.port}
-user = ${JSON.stringify(opt.user)}
-password = ${JSON.stringify(opt.password)}
-
-[[routes]]
-schema-pattern = ${JSON.stringify(SOURCE_DB)}
-target-schema = ${JSON.stringify(database)}
-
-[post-restore]
-checksum = ${JSON.stringify(opt.checksum)}
-analyze = ${JSON.stringify(opt.analyze)}
-
-[cron]
-log-progress = "5s"
-
-[temporal]
-state-dir = ${JSON.stringify(stateDir)}
-dev-server-port = ${port}
-dev-server-ui-port = ${uiPort}
-`;
-  const configPath = path.join(stateDir, 'tidb-lightning.toml');
-  await fsp.writeFile(configPath, toml);
+  const { path: configPath, toml } = await writeTempestConfig({
+    writtenBy: 'bench/import-speed.ts',
+    stateDir,
+    target: opt,
+    concurrency: opt.threads,
+    taskInfoSchema: taskInfo,
+    sourceDir: opt.dir,
+    sourceSchema: SOURCE_DB,
+    targetSchema: database,
+    importer: [`on-duplicate = ${JSON.stringify(opt.onDuplicate)}`, `logical-import-method = "${method}"`, ...(opt.batchSize ? [`logical-import-batch-size = ${JSON.stringify(opt.batchSize)}`] : [])].join('\n'),
+    checksum: opt.checksum,
+    analyze: opt.analyze,
+    logProgress: '5s',
+  });
   log(`\ntempest config ${configPath}:\n${toml.replace(/^/gm, '  | ')}`);
   try {
     const result = await timedRun({
@@ -706,12 +617,6 @@ dev-server-ui-port = ${uiPort}
 
 function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function report(dump: DumpInfo, results: LoadResult[]): void {

@@ -8,11 +8,11 @@
  * Each mode runs `--rounds` times, in the order whole, split, split, whole, …, each after InnoDB has
  * written out the previous run's pages; the medians are compared.
  *
- * Run: `npx tsc && node dist/bench/split-csv.js [--mib 256] [--region-mib 32] [--concurrency 2]
+ * Run: `npm run build && node dist/bench/split-csv.js [--mib 256] [--region-mib 32] [--concurrency 2]
  *       [--rounds 2] [--dir DIR] [--host 127.0.0.1] [--port 3306] [--user root] [--password ''] [--keep]`
  * (needs the Temporal CLI binary that scripts/ensure-temporal.sh builds, and a MariaDB).
  */
-import { freePort } from '../test/helpers/free-port';
+import { seededRandom } from '../test/helpers/dump-fixture';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -22,6 +22,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { median } from './support/median';
+import { cpuSeconds, findMariadbd } from './support/processes';
+import { quiesce } from './support/quiesce';
+import { writeTempestConfig } from './support/tempest-config';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,18 +71,6 @@ const TABLE = 'events';
 const dataFile = path.join(opt.dir, `${SOURCE_DB}.${TABLE}.000000001.csv`);
 const marker = path.join(opt.dir, 'bench-split.json');
 
-/** Deterministic rows (mulberry32), so two runs of the benchmark import the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const words = ['alpha', 'beta', 'gamma', 'storm', 'rain', 'Zürich', '東京', 'say "hi"', 'a,b', 'tab\there', 'O\'Brien'];
 
 /** Writes the dump once (reused while the marker says the same size): a header, then rows until the size is reached. */
@@ -97,7 +89,7 @@ async function generate(): Promise<{ bytes: number; rows: number }> {
     `CREATE TABLE \`${TABLE}\` (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(64) NOT NULL, amount DECIMAL(12,2), created DATETIME NOT NULL, note VARCHAR(255)) DEFAULT CHARSET=utf8mb4;\n`,
   );
   const out = fs.createWriteStream(dataFile);
-  const next = prng(20240601);
+  const next = seededRandom(20240601);
   let bytes = 0;
   let rows = 0;
   const header = 'id,name,amount,created,note\n';
@@ -135,50 +127,22 @@ interface RunResult {
 async function runImport(database: string, split: boolean): Promise<RunResult> {
   const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'tempest-bench-split-state-'));
   const taskInfo = `${database}_task_info`;
-  const [port, uiPort] = [await freePort(), await freePort()];
-  const toml = `# Written by bench/split-csv.ts
-[lightning]
-region-concurrency = ${opt.concurrency}
-table-concurrency = ${opt.concurrency}
-task-info-schema-name = ${JSON.stringify(taskInfo)}
-
-[tikv-importer]
-backend = "tidb"
-on-duplicate = "error"
-
-[mydumper]
-data-source-dir = ${JSON.stringify(opt.dir)}
-strict-format = ${split}
-max-region-size = "${opt.regionMib}MiB"
-
-[tidb]
-host = ${JSON.stringify(opt.host)}
-port = ${opt.port}
-user = ${JSON.stringify(opt.user)}
-password = ${JSON.stringify(opt.password)}
-
-[[routes]]
-schema-pattern = ${JSON.stringify(SOURCE_DB)}
-target-schema = ${JSON.stringify(database)}
-
-[post-restore]
-checksum = "required"
-analyze = "off"
-
-[checkpoint]
-dsn = ${JSON.stringify(path.join(stateDir, 'checkpoint.pb'))}
-
-[cron]
-log-progress = "10s"
-
-[temporal]
-state-dir = ${JSON.stringify(stateDir)}
-dev-server-port = ${port}
-dev-server-ui-port = ${uiPort}
-`;
-  const configPath = path.join(stateDir, 'tidb-lightning.toml');
-  await fsp.writeFile(configPath, toml);
-  const mariadbd = mariadbPid();
+  const { path: configPath } = await writeTempestConfig({
+    writtenBy: 'bench/split-csv.ts',
+    stateDir,
+    target: opt,
+    concurrency: opt.concurrency,
+    taskInfoSchema: taskInfo,
+    sourceDir: opt.dir,
+    sourceSchema: SOURCE_DB,
+    targetSchema: database,
+    importer: 'on-duplicate = "error"',
+    mydumper: `strict-format = ${split}\nmax-region-size = "${opt.regionMib}MiB"`,
+    checksum: 'required',
+    analyze: 'off',
+    logProgress: '10s',
+  });
+  const mariadbd = findMariadbd();
   const mariadbBefore = cpuSeconds(mariadbd);
   const started = performance.now();
   let taskStarted: number | undefined;
@@ -205,59 +169,9 @@ dev-server-ui-port = ${uiPort}
   return { seconds: (ended - started) / 1000, importSeconds: (ended - (taskStarted ?? started)) / 1000, tempestCpu, mariadbCpu };
 }
 
-/** The local mariadbd's process id, when the target runs on this machine (for its CPU time). */
-function mariadbPid(): number | undefined {
-  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'mariadbd') return Number(pid);
-    } catch {
-      // The process ended while listing.
-    }
-  }
-  return undefined;
-}
-
-/** User + system CPU seconds of a running process (Linux /proc; 0 when unknown). */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    // Fields 14 and 15 of stat (utime, stime), counted after the command name's closing parenthesis, in clock ticks (100 a second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 async function countRows(admin: Connection, database: string): Promise<number> {
   const [rows] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${database}\`.\`${TABLE}\``);
   return Number(rows[0].n);
-}
-
-/**
- * Waits until InnoDB has written out the pages the previous run dirtied (and purged what its DROP
- * freed): otherwise that background writing lands in the next run and skews the comparison.
- */
-async function quiesce(admin: Connection): Promise<void> {
-  const [[saved]] = await admin.query<RowDataPacket[]>('SELECT @@GLOBAL.innodb_max_dirty_pages_pct AS pct');
-  await admin.query('SET GLOBAL innodb_max_dirty_pages_pct = 0');
-  try {
-    const deadline = Date.now() + 180_000;
-    while (Date.now() < deadline) {
-      const [rows] = await admin.query<RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_buffer_pool_pages_dirty', 'Innodb_history_list_length')");
-      if (rows.every((row) => Number(row.Value) < 64)) return;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    console.log('  (InnoDB still had dirty pages after 3 minutes: going on)');
-  } finally {
-    await admin.query(`SET GLOBAL innodb_max_dirty_pages_pct = ${Number(saved.pct)}`);
-  }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function main(): Promise<void> {
