@@ -11,6 +11,7 @@ import { verifyTable } from '../../activities/target/verify-table';
 import type { ChunkHeartbeat, ChunkPlan, SourcePlan, TaskSettings, VerifyResult } from '../../activities/task-types';
 import { loadConfig } from '../../client/config/load';
 import { targetSettingsOf, taskSettingsOf } from '../../client/task-settings';
+import { writeConfig, type ImportConfigOptions } from './import-harness';
 
 /**
  * An import through the activities themselves, in the order the workflows call them, without
@@ -45,6 +46,21 @@ export function poolOfConfig(configPath: string, connections = 6): Pool {
 export interface DirectChunkContext {
   heartbeat?: (details: ChunkHeartbeat) => void;
   signal?: AbortSignal;
+}
+
+/** A tidb-lightning.toml for an import without Temporal: its `[temporal]` section is never used. */
+export function writeDirectConfig(dir: string, options: Omit<ImportConfigOptions, 'temporalAddress' | 'taskQueue'>): string {
+  return writeConfig(dir, { ...options, temporalAddress: '127.0.0.1:1', taskQueue: 'unused' });
+}
+
+/** importDirectly with a config file's settings, on a pool of its own (closed afterwards). */
+export async function importConfigDirectly(configPath: string): Promise<DirectImportOutcome> {
+  const pool = poolOfConfig(configPath);
+  try {
+    return await importDirectly(pool, settingsOfConfig(configPath));
+  } finally {
+    await pool.end();
+  }
 }
 
 /** Plans, restores schemas, prechecks, imports every chunk (region-concurrency of them at once) and verifies each table. */

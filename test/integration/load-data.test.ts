@@ -4,8 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { seededRandom } from '../helpers/dump-fixture';
-import { importDirectly, poolOfConfig, settingsOfConfig, type DirectImportOutcome } from '../helpers/direct-import';
-import { writeConfig } from '../helpers/import-harness';
+import { importConfigDirectly, writeDirectConfig, type DirectImportOutcome } from '../helpers/direct-import';
 import { sortedRows, testScratch, uniqueName } from '../helpers/target-db';
 
 /**
@@ -98,22 +97,15 @@ async function statementCounts(): Promise<{ loads: number; rollbacks: number }> 
 async function importWith(method: 'insert' | 'load-data'): Promise<{ schema: string; outcome: DirectImportOutcome; loads: number; rollbacks: number }> {
   const schema = uniqueName(`tempest_ld_${method.replace('-', '')}`);
   databases.push(schema, `${schema}_info`);
-  const config = writeConfig(path.join(dir, `${schema}-config`), {
+  const config = writeDirectConfig(path.join(dir, `${schema}-config`), {
     sourceDir: writeDump(schema),
-    temporalAddress: '127.0.0.1:1',
-    taskQueue: 'unused',
     taskInfoSchema: `${schema}_info`,
     importer: `logical-import-method = "${method}"\nlogical-import-batch-rows = 50\non-duplicate = "error"`,
   });
-  const pool = poolOfConfig(config);
   const before = await statementCounts();
-  try {
-    const outcome = await importDirectly(pool, settingsOfConfig(config));
-    const after = await statementCounts();
-    return { schema, outcome, loads: after.loads - before.loads, rollbacks: after.rollbacks - before.rollbacks };
-  } finally {
-    await pool.end();
-  }
+  const outcome = await importConfigDirectly(config);
+  const after = await statementCounts();
+  return { schema, outcome, loads: after.loads - before.loads, rollbacks: after.rollbacks - before.rollbacks };
 }
 
 test('LOAD DATA batches store exactly what INSERT batches store, and rows LOAD DATA would read otherwise go as INSERTs', async () => {
@@ -142,19 +134,12 @@ test('with LOAD DATA, a duplicate key still fails the table when on-duplicate is
   fs.mkdirSync(source, { recursive: true });
   fs.writeFileSync(path.join(source, `${schema}.t-schema.sql`), 'CREATE TABLE `t` (id INT PRIMARY KEY, v VARCHAR(10) NOT NULL);\n');
   fs.writeFileSync(path.join(source, `${schema}.t.000000000.sql`), "INSERT INTO `t` VALUES (1,'a'),(2,'b');\nINSERT INTO `t` VALUES (3,'c'),(2,'again');\n");
-  const config = writeConfig(path.join(dir, `${schema}-config`), {
+  const config = writeDirectConfig(path.join(dir, `${schema}-config`), {
     sourceDir: source,
-    temporalAddress: '127.0.0.1:1',
-    taskQueue: 'unused',
     taskInfoSchema: `${schema}_info`,
     importer: 'logical-import-method = "load-data"\nlogical-import-batch-rows = 2\non-duplicate = "error"',
   });
-  const pool = poolOfConfig(config);
-  try {
-    await assert.rejects(importDirectly(pool, settingsOfConfig(config)), /the target rejected a row between byte offsets 38 and 82: Duplicate entry .* for key 'PRIMARY'/);
-  } finally {
-    await pool.end();
-  }
+  await assert.rejects(importConfigDirectly(config), /the target rejected a row between byte offsets 38 and 82: Duplicate entry .* for key 'PRIMARY'/);
   assert.deepEqual(await sortedRows(scratch.db, schema, 't'), [[1, 'a'], [2, 'b']], 'the first batch stays; the failed one left nothing');
 });
 

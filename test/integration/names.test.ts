@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { tableKey } from '../../activities/target/sql-text';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
-import { importDirectly, poolOfConfig, settingsOfConfig } from '../helpers/direct-import';
+import { importConfigDirectly, writeDirectConfig } from '../helpers/direct-import';
 import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
@@ -126,15 +126,10 @@ test('a name MariaDB cannot hold (an emoji) fails with a message naming the sche
   fs.writeFileSync(path.join(source, `${schema}-schema-create.sql`), `CREATE DATABASE \`${schema}\`;\n`);
   fs.writeFileSync(path.join(source, `${schema}.smile😀-schema.sql`), 'CREATE TABLE `smile😀` (id INT);\n');
   fs.writeFileSync(path.join(source, `${schema}.smile😀.000000000.sql`), 'INSERT INTO `smile😀` VALUES (1);\n');
-  const config = writeConfig(path.join(dir, 'emoji'), { sourceDir: source, temporalAddress: '127.0.0.1:1', taskQueue: 'unused', taskInfoSchema: taskInfo });
-  const pool = poolOfConfig(config);
-  try {
-    await assert.rejects(importDirectly(pool, settingsOfConfig(config)), (error: Error) => {
-      assert.ok(error.message.includes(`${source}/${schema}.smile😀-schema.sql`), error.message);
-      assert.match(error.message, /`smile😀`.*the target cannot hold this name.*\[\[routes\]\]/);
-      return true;
-    });
-  } finally {
-    await pool.end();
-  }
+  const config = writeDirectConfig(path.join(dir, 'emoji'), { sourceDir: source, taskInfoSchema: taskInfo });
+  await assert.rejects(importConfigDirectly(config), (error: Error) => {
+    assert.ok(error.message.includes(`${source}/${schema}.smile😀-schema.sql`), error.message);
+    assert.match(error.message, /`smile😀`.*the target cannot hold this name.*\[\[routes\]\]/);
+    return true;
+  });
 });

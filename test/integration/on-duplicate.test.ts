@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { importDirectly, poolOfConfig, settingsOfConfig } from '../helpers/direct-import';
-import { writeConfig } from '../helpers/import-harness';
+import { importConfigDirectly, writeDirectConfig } from '../helpers/direct-import';
 import { sortedRows, testScratch, uniqueName } from '../helpers/target-db';
 
 const scratch = testScratch('tempest-on-duplicate');
@@ -26,24 +25,16 @@ for (const [onDuplicate, expected] of [
   test(`on-duplicate = "${onDuplicate}": repeated keys, identical or not, are merged, counted, and the table still verifies`, async () => {
     const schema = uniqueName(`tempest_dup_${onDuplicate}`);
     databases.push(schema, `${schema}_info`);
-    const config = writeConfig(path.join(dir, `${schema}-config`), {
+    const config = writeDirectConfig(path.join(dir, `${schema}-config`), {
       sourceDir: writeDump(schema),
-      temporalAddress: '127.0.0.1:1',
-      taskQueue: 'unused',
       taskInfoSchema: `${schema}_info`,
       // One row a batch: single-row statements report duplicates differently from multi-row ones.
       importer: `on-duplicate = "${onDuplicate}"\nlogical-import-batch-rows = ${onDuplicate === 'replace' ? 1 : 2}`,
     });
-    const pool = poolOfConfig(config);
-    try {
-      const outcome = await importDirectly(pool, settingsOfConfig(config));
-      const [table] = outcome.tables;
-      assert.equal(table.rows, 7, 'every source row read');
-      assert.equal(table.verify.targetRows, 4);
-      assert.match(table.verify.note ?? '', /3 source rows had a duplicate key and were merged/);
-    } finally {
-      await pool.end();
-    }
+    const [table] = (await importConfigDirectly(config)).tables;
+    assert.equal(table.rows, 7, 'every source row read');
+    assert.equal(table.verify.targetRows, 4);
+    assert.match(table.verify.note ?? '', /3 source rows had a duplicate key and were merged/);
     assert.deepEqual(await sortedRows(scratch.db, schema, 't'), expected);
   });
 }

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Connection } from 'mysql2/promise';
 import { generateDump } from '../helpers/dump-fixture';
-import { importDirectly, poolOfConfig, settingsOfConfig } from '../helpers/direct-import';
-import { makeTempDir, writeConfig } from '../helpers/import-harness';
+import { importDirectly, poolOfConfig, settingsOfConfig, writeDirectConfig } from '../helpers/direct-import';
+import { makeTempDir } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, uniqueName } from '../helpers/target-db';
 
 let db: Connection;
@@ -24,7 +24,7 @@ after(async () => {
 });
 
 test('a second import into tables that already hold rows is stopped, naming each table and what to do', async () => {
-  const config = writeConfig(dir, { sourceDir: path.join(dir, 'dump'), temporalAddress: '127.0.0.1:1', taskQueue: 'unused', taskInfoSchema: `${schema}_info` });
+  const config = writeDirectConfig(dir, { sourceDir: path.join(dir, 'dump'), taskInfoSchema: `${schema}_info` });
   const pool = poolOfConfig(config);
   try {
     await importDirectly(pool, settingsOfConfig(config));

@@ -10,7 +10,7 @@ import type { ChunkPlan } from '../../activities/task-types';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { tableProgressQuery, taskStateQuery } from '../../workflows/definitions';
 import { seededRandom } from '../helpers/dump-fixture';
-import { importDirectly, poolOfConfig, settingsOfConfig } from '../helpers/direct-import';
+import { importConfigDirectly, settingsOfConfig, writeDirectConfig } from '../helpers/direct-import';
 import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
@@ -153,26 +153,18 @@ for (const { name, terminator } of [
     const rows = makeRows(12_000, name.length);
     const text = csvText(rows, '\r\n', ['note', 'id', 'amount', 'name']);
     const source = writeDump(name, name, text);
-    const config = writeConfig(path.join(dir, `${name}-config`), {
+    const config = writeDirectConfig(path.join(dir, `${name}-config`), {
       sourceDir: source,
-      temporalAddress: '127.0.0.1:1',
-      taskQueue: 'unused',
       taskInfoSchema: taskInfo,
       mydumper: 'strict-format = true\nmax-region-size = 100001',
       importer: 'logical-import-batch-rows = 500',
       extra: `[mydumper.csv]\nterminator = "${terminator}"\n`,
     });
-    const pool = poolOfConfig(config);
-    try {
-      const outcome = await importDirectly(pool, settingsOfConfig(config));
-      const [table] = outcome.tables;
-      assertCutAtRows(table.chunks, Buffer.from(text), '\r\n');
-      assert.ok(table.chunks.slice(1).every((chunk) => chunk.columns?.join() === 'note,id,amount,name'), 'chunks after the first carry the header names');
-      assert.equal(table.rows, rows.length);
-      assert.equal(table.verify.status, 'checksummed', table.verify.note);
-      await expectRows(name, rows);
-    } finally {
-      await pool.end();
-    }
+    const [table] = (await importConfigDirectly(config)).tables;
+    assertCutAtRows(table.chunks, Buffer.from(text), '\r\n');
+    assert.ok(table.chunks.slice(1).every((chunk) => chunk.columns?.join() === 'note,id,amount,name'), 'chunks after the first carry the header names');
+    assert.equal(table.rows, rows.length);
+    assert.equal(table.verify.status, 'checksummed', table.verify.note);
+    await expectRows(name, rows);
   });
 }
