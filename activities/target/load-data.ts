@@ -250,8 +250,17 @@ export function isLocalInfileRefused(error: unknown): boolean {
  * Whether batches may go as LOAD DATA: `auto` means yes except on TiDB, whose LOAD DATA may commit
  * rows in transactions of its own, apart from the chunk's position (exactly-once needs them together).
  */
-export async function usesLoadData(pool: Pool, method: 'auto' | 'load-data' | 'insert'): Promise<boolean> {
-  if (method !== 'auto') return method === 'load-data';
-  const [rows] = await pool.query<RowDataPacket[]>('SELECT VERSION() AS version');
-  return !/tidb/i.test(textOf(rows[0].version));
+export function usesLoadData(pool: Pool, method: 'auto' | 'load-data' | 'insert'): Promise<boolean> {
+  if (method !== 'auto') return Promise.resolve(method === 'load-data');
+  let isTidb = tidbTargets.get(pool);
+  if (!isTidb) {
+    isTidb = pool.query<RowDataPacket[]>('SELECT VERSION() AS version').then(([rows]) => /tidb/i.test(textOf(rows[0].version)));
+    // A failed look is not remembered: the next chunk asks again.
+    isTidb.catch(() => tidbTargets.delete(pool));
+    tidbTargets.set(pool, isTidb);
+  }
+  return isTidb.then((tidb) => !tidb);
 }
+
+/** Whether a pool's server is TiDB, asked once per pool (a worker's), not once per chunk. */
+const tidbTargets = new WeakMap<Pool, Promise<boolean>>();
