@@ -8,14 +8,15 @@ import { csvColumnsFrom } from './source/csv-header';
 import { decodeSource, type DecodedSource } from './source/charset';
 import { openDataFile, type OpenedDataFile } from './source/open-data-file';
 import { readParquetRows } from './source/parquet-reader';
-import { SourceFormatError, type SourceRow, type SourceValue } from './source/row';
-import { readSqlRows } from './source/sql-reader';
+import { SourceFormatError, type SourceRow } from './source/row';
+import type { RowSink } from './source/row-sink';
+import { readSqlRowsInto } from './source/sql-reader';
 import { lockChunkProgress, readChunkProgress, saveChunkProgressSql, startChunkProgress, type ChunkIdentity, type ChunkProgress } from './target/chunk-progress';
 import { isToleratedRowError, toleranceOf } from './target/error-records';
 import { checksumColumns, RowChecksummer, type ChecksumColumn } from './target/row-checksum';
-import { duplicatesIn, InsertStatement } from './target/insert-statement';
-import { isLocalInfileRefused, loadColumnKinds, LoadDataRows, loadDataSql, loadRows, usesLoadData, type LoadColumnKind } from './target/load-data';
-import { quoteBytes } from './target/sql-text';
+import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping } from './target/batch-encoder';
+import { duplicatesIn, type InsertStatement } from './target/insert-statement';
+import { isLocalInfileRefused, loadRows, usesLoadData, type LoadDataRows } from './target/load-data';
 import { readTargetColumns, type TargetColumn } from './target/table-columns';
 import { failedRowNumber, isDataError, isSchemaError, withoutValues } from './target/target-errors';
 import type { ChunkHeartbeat, ChunkInput, ChunkResult } from './task-types';
@@ -77,26 +78,26 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
     endOffset: isWholeFile(chunk) ? undefined : chunk.endOffset,
   });
   const loadData = await usesLoadData(context.pool, settings.writeMethod ?? 'auto');
-  const writer = new ChunkWriter(context, input, identity, columns, committed, prefix, loadData);
+  const writer = new ChunkWriter(context, input, identity, columns, committed, prefix, loadData, (offset) => source.sourceOffset(offset));
   // Progress counts bytes of this chunk's span on disk: compressed files are read from their start.
   const spanStart = chunk.compression === 'none' ? chunk.offset : 0;
   // A Parquet chunk's positions are rows: it reports no bytes while it runs.
   writer.diskBytesRead = chunk.type === 'parquet' ? () => 0 : () => opened.diskBytesRead() - spanStart;
   try {
     const withColumns = { ...input, chunk: { ...chunk, columns: await csvColumnsFrom(settings, chunk, opened.startOffset) } };
-    for await (const rows of readRows(withColumns, source, opened.startOffset)) {
+    let lastHeartbeat = performance.now();
+    for await (const rows of readRows(withColumns, source, opened.startOffset, writer)) {
       for (const row of rows) {
-        // The readers count the bytes they are given; positions are the source's.
-        row.endOffset = source.sourceOffset(row.endOffset);
-        if (row.endOffset <= committed.pos) {
-          // Skipped rows were imported before: hash past them, so no bytes pile up while skipping.
-          prefix.at(row.endOffset);
-          continue;
-        }
         const committing = writer.add(row);
         if (committing) await committing;
       }
-      context.heartbeat(writer.heartbeat());
+      const committing = writer.takeDue();
+      if (committing) await committing;
+      // Every commit heartbeats too; in between, once a second is plenty (each call crosses into Temporal's native core).
+      if (performance.now() - lastHeartbeat >= 1000) {
+        context.heartbeat(writer.heartbeat());
+        lastHeartbeat = performance.now();
+      }
       if (context.signal.aborted) throw context.signal.reason;
     }
     return await writer.finish();
@@ -110,10 +111,11 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
   }
 }
 
-function readRows({ settings, chunk }: ChunkInput, source: DecodedSource, startOffset: number): AsyncIterable<SourceRow[]> {
+/** The chunk's rows, in groups; SQL rows go straight into `sink` as they are read, and their groups come empty. */
+function readRows({ settings, chunk }: ChunkInput, source: DecodedSource, startOffset: number, sink: RowSink): AsyncIterable<SourceRow[]> {
   switch (chunk.type) {
     case 'sql':
-      return readSqlRows(source.bytes, { path: chunk.path });
+      return turnsOf(readSqlRowsInto(source.bytes, { path: chunk.path }, sink));
     case 'csv':
       return readCsvRows(source.bytes, {
         path: chunk.path,
@@ -127,29 +129,29 @@ function readRows({ settings, chunk }: ChunkInput, source: DecodedSource, startO
   }
 }
 
-/** How one statement's column list maps onto the target table. */
-interface ColumnMapping {
-  insert: InsertStatement;
-  /** The LOAD DATA for the same columns, when batches may go that way. */
-  load: { sql: string; kinds: LoadColumnKind[] } | undefined;
-  /** For each checksummed column, the index of its value in the row, or -1 when the row has none. */
-  checksumSources: number[];
-  valueCount: number;
+/** An empty group after each one read into a sink: the loop's turn to await commits and heartbeat. */
+async function* turnsOf(groups: AsyncIterable<unknown>): AsyncGenerator<SourceRow[]> {
+  for await (const group of groups) {
+    void group;
+    yield [];
+  }
 }
 
-class ChunkWriter {
+/**
+ * Builds a chunk's batches from its rows and commits each with the chunk's new position. SQL rows
+ * come value by value (it is their reader's sink); the other formats' as SourceRow objects (`add`).
+ */
+class ChunkWriter extends EncodingSink {
   private readonly covered: ChecksumColumn[];
   /** Absent with `[post-restore] checksum = "off"`: nothing will compare it. */
   private readonly checksummer: RowChecksummer | undefined;
+  protected readonly encoder: BatchEncoder;
   private readonly insertable: TargetColumn[];
   private readonly mappings = new Map<readonly string[] | undefined, ColumnMapping>();
   private readonly progress: ChunkProgress;
+  /** Rows ending at or before this were imported by an earlier attempt. */
+  private readonly resumePos: number;
   private checksumSum: bigint;
-  /** The batch's rows as INSERT text, once it is to go as an INSERT. */
-  private batch: string[] = [];
-  /** The batch as LOAD DATA rows, while it can go that way; its rows' values are kept in case the target refuses them. */
-  private batchLoad: { rows: LoadDataRows; values: SourceValue[][] } | undefined;
-  private batchBytes = 0;
   private batchMapping: ColumnMapping | undefined;
   private batchStartOffset: number;
   private batchRowEnds: number[] = [];
@@ -162,6 +164,8 @@ class ChunkWriter {
   private diverted: DivertedRows = { checksum: 0n, unchecked: 0 };
   /** The batch being committed, if any. */
   private committing: Promise<void> = Promise.resolve();
+  /** Batches that fell due while a reader fed rows in: the reader's consumer awaits them (takeDue). */
+  private due: Promise<void> | undefined;
   /** The target will not take LOAD DATA LOCAL: the rest goes as INSERTs. */
   private loadRefused = false;
   diskBytesRead: () => number = () => 0;
@@ -174,11 +178,17 @@ class ChunkWriter {
     committed: ChunkProgress,
     private readonly prefix: PrefixChecksum,
     private readonly loadData: boolean,
+    /** Where an offset in the reader's bytes is in the file (they differ when the file is transcoded). */
+    private readonly sourceOffset: (readerOffset: number) => number,
   ) {
+    super();
     this.covered = checksumColumns(columns).covered;
     this.checksummer = input.settings.checksum === 'off' ? undefined : new RowChecksummer(this.covered);
+    // Room for a usual batch at once (it grows for more): a huge batch size is no reason to reserve it all up front.
+    this.encoder = new BatchEncoder(this.checksummer, Math.min(input.settings.batchBytes + 64 * 1024, 8 * 1024 * 1024));
     this.insertable = columns.filter((column) => !column.generated);
     this.progress = { ...committed };
+    this.resumePos = committed.pos;
     this.checksumSum = BigInt(committed.checksum);
     this.batchStartOffset = committed.pos;
     this.uncheckedRows = committed.checksumComplete ? 0 : 1;
@@ -186,44 +196,64 @@ class ChunkWriter {
   }
 
   /**
-   * Adds a row to the batch; returns the commit to await when the batch is due, nothing otherwise
-   * (no promise per row: this runs for every row imported).
+   * Adds a row read as a SourceRow; returns the commit to await when a batch fell due, nothing
+   * otherwise (no promise per row: this runs for every row imported).
    */
   add(row: SourceRow): Promise<void> | undefined {
-    const mapping = this.mappingFor(row);
-    if (this.batchMapping !== mapping && this.batchRowEnds.length > 0) return this.flush(false).then(() => this.add(row));
+    this.addRow(row);
+    return this.takeDue();
+  }
+
+  /** The commits of batches that fell due since the last call, to await before reading on. */
+  takeDue(): Promise<void> | undefined {
+    const due = this.due;
+    this.due = undefined;
+    return due;
+  }
+
+  startRow(rowColumns: readonly string[] | undefined): void {
+    const mapping = this.mappingFor(rowColumns);
+    if (this.batchMapping !== mapping && this.encoder.rowCount > 0) this.flushDue();
     this.batchMapping = mapping;
-    if (this.batchRowEnds.length === 0 && mapping.load && !this.loadRefused) {
-      // Room for a usual batch at once (it grows for more): a huge batch size is no reason to reserve it all up front.
-      this.batchLoad = { rows: new LoadDataRows(Math.min(this.input.settings.batchBytes + 64 * 1024, 8 * 1024 * 1024)), values: [] };
+    this.encoder.startRow(mapping, this.loadData && !this.loadRefused);
+  }
+
+  endRow(readerEndOffset: number): void {
+    const mapping = this.batchMapping!;
+    if (this.encoder.values !== mapping.valueCount) {
+      this.encoder.abandonRow();
+      const names = this.mappingColumns(mapping);
+      throw new SourceFormatError(
+        this.input.chunk.path,
+        this.progress.pos,
+        `a row has ${this.encoder.values} values but ${names ? 'its column list names' : `${this.input.table.key} has`} ${mapping.valueCount} columns`,
+      );
     }
-    if (this.batchLoad && mapping.load && this.batchLoad.rows.append(row.values, mapping.load.kinds)) {
-      this.batchLoad.values.push(row.values);
-      this.batchBytes = this.batchLoad.rows.length;
-    } else {
-      if (this.batchLoad) this.switchToInsert();
-      const text = renderRow(row.values);
-      this.batch.push(text);
-      this.batchBytes += text.length;
+    const endOffset = this.sourceOffset(readerEndOffset);
+    if (endOffset <= this.resumePos) {
+      // Imported before: hash past it, so no bytes pile up while skipping.
+      this.encoder.abandonRow();
+      this.prefix.at(endOffset);
+      return;
     }
-    this.batchRowEnds.push(row.endOffset);
+    const crc = this.encoder.endRow();
+    this.batchRowEnds.push(endOffset);
     if (this.checksummer) {
-      const sources = mapping.checksumSources;
-      const crc = this.checksummer.checksum((index) => (sources[index] < 0 ? undefined : row.values[sources[index]]));
       if (crc === undefined) this.uncheckedRows++;
       else this.batchChecksum += crc;
       this.batchRowCrcs?.push(crc ?? -1);
     }
-    this.progress.pos = row.endOffset;
-    if (this.batchRowEnds.length >= this.input.settings.batchRows || this.batchBytes >= this.input.settings.batchBytes) return this.flush(false);
-    return undefined;
+    this.progress.pos = endOffset;
+    if (this.batchRowEnds.length >= this.input.settings.batchRows || this.encoder.bytes >= this.input.settings.batchBytes) this.flushDue();
   }
 
-  /** A row LOAD DATA cannot carry as the INSERT would: the whole batch goes as an INSERT. */
-  private switchToInsert(): void {
-    this.batch = this.batchLoad!.values.map(renderRow);
-    this.batchBytes = this.batch.reduce((sum, text) => sum + text.length, 0);
-    this.batchLoad = undefined;
+  /** Seals the batch now; its commit is awaited by whoever takes what is due. */
+  private flushDue(): void {
+    const flushing = this.flush(false);
+    const due = this.due ? Promise.all([this.due, flushing]).then(() => undefined) : flushing;
+    // Awaited by the reader's consumer; until then (or if it stops at an error first) it is not unhandled.
+    due.catch(() => undefined);
+    this.due = due;
   }
 
   async finish(): Promise<ChunkResult> {
@@ -242,42 +272,34 @@ class ChunkWriter {
     return { chunkKey: this.input.chunk.key, pos: this.progress.pos, rows: this.progress.rows, diskBytes: this.diskBytesRead() };
   }
 
-  private mappingFor(row: SourceRow): ColumnMapping {
-    const columns = this.input.chunk.type === 'csv' && !this.input.settings.csvHeaderSchemaMatch ? undefined : row.columns;
+  private mappingFor(rowColumns: readonly string[] | undefined): ColumnMapping {
+    const columns = this.input.chunk.type === 'csv' && !this.input.settings.csvHeaderSchemaMatch ? undefined : rowColumns;
     let mapping = this.mappings.get(columns);
     if (!mapping) {
       mapping = this.createMapping(columns);
       this.mappings.set(columns, mapping);
     }
-    if (row.values.length !== mapping.valueCount) {
-      throw new SourceFormatError(
-        this.input.chunk.path,
-        this.progress.pos,
-        `a row has ${row.values.length} values but ${columns ? 'its column list names' : `${this.input.table.key} has`} ${mapping.valueCount} columns`,
-      );
-    }
     return mapping;
   }
 
+  /** The column list a mapping was made for (undefined: the table's columns). */
+  private mappingColumns(mapping: ColumnMapping): readonly string[] | undefined {
+    for (const [columns, known] of this.mappings) if (known === mapping) return columns;
+    return undefined;
+  }
+
   private createMapping(columns: readonly string[] | undefined): ColumnMapping {
-    const { table } = this.input;
+    const { table, chunk, settings } = this.input;
     const names = columns ?? this.insertable.map((column) => column.name);
-    const byName = new Map(this.insertable.map((column) => [column.name.toLowerCase(), column.name]));
-    const targetNames = names.map((name) => {
+    const byName = new Map(this.insertable.map((column) => [column.name.toLowerCase(), column]));
+    const targets = names.map((name) => {
       const target = byName.get(name.toLowerCase());
       if (!target) {
-        throw nonRetryable('SchemaError', `${this.input.chunk.path}: column \`${name}\` is not a column of ${table.key} in the target. Add it to the target table or fix the file's column list.`);
+        throw nonRetryable('SchemaError', `${chunk.path}: column \`${name}\` is not a column of ${table.key} in the target. Add it to the target table or fix the file's column list.`);
       }
       return target;
     });
-    const position = new Map(targetNames.map((name, index) => [name, index]));
-    const kinds = this.loadData ? loadColumnKinds(targetNames.map((name) => this.insertable.find((column) => column.name === name)!)) : undefined;
-    return {
-      insert: new InsertStatement(table.schema, table.name, targetNames, this.input.settings.onDuplicate),
-      load: kinds && { sql: loadDataSql(table.schema, table.name, targetNames), kinds },
-      checksumSources: this.covered.map(({ column }) => position.get(column.name) ?? -1),
-      valueCount: names.length,
-    };
+    return columnMapping(table, targets, this.covered, settings.onDuplicate, this.loadData);
   }
 
   /**
@@ -294,10 +316,11 @@ class ChunkWriter {
       checksum: this.checksumSum.toString(),
       finished,
     });
+    const encoded = this.encoder.take();
     const batch: SentBatch = {
       insert: this.batchMapping?.insert,
-      rows: this.batch,
-      load: this.batchLoad && this.batchMapping?.load && { sql: this.batchMapping.load.sql, ...this.batchLoad },
+      rows: encoded.rows,
+      load: encoded.load && this.batchMapping?.load && { sql: this.batchMapping.load.sql, rows: encoded.load },
       rowCrcs: this.batchRowCrcs ?? [],
       uncheckedRows: this.uncheckedRows,
       progress: { ...this.progress },
@@ -305,18 +328,17 @@ class ChunkWriter {
       endOffset: this.progress.pos,
       rowEnds: this.batchRowEnds,
     };
-    this.batch = [];
-    this.batchLoad = undefined;
-    this.batchBytes = 0;
     this.batchChecksum = 0;
     this.batchRowEnds = [];
     if (this.batchRowCrcs) this.batchRowCrcs = [];
     this.batchStartOffset = this.progress.pos;
 
-    await this.committing;
-    this.committing = this.commit(batch);
+    // Chained, not awaited first: batches sealed back to back by a reader's sink still commit one after the other, in order.
+    const previous = this.committing;
+    this.committing = previous.then(() => this.commit(batch));
     // A failed commit surfaces at the next flush or at the end; until then it is not unhandled.
     this.committing.catch(() => undefined);
+    await previous;
   }
 
   private async commit(batch: SentBatch): Promise<void> {
@@ -324,6 +346,7 @@ class ChunkWriter {
     if (this.diverted.checksum > 0n) batch.progress.checksum = (BigInt(batch.progress.checksum) - this.diverted.checksum).toString();
     batch.uncheckedRows -= this.diverted.unchecked;
     batch.progress.checksumComplete = batch.uncheckedRows === 0;
+    const loaded = batch.load?.rows;
     const connection = await this.context.pool.getConnection();
     try {
       await this.begin(connection, batch.startOffset);
@@ -332,7 +355,7 @@ class ChunkWriter {
         // The target did not store the rows as an INSERT would have: undo, and send them as one.
         await connection.query('ROLLBACK');
         await this.begin(connection, batch.startOffset);
-        batch.rows = batch.load.values.map(renderRow);
+        batch.rows = batch.load.rows.insertRows().rows;
         batch.load = undefined;
       }
       if (!batch.load && batch.insert && batch.rows.length > 0) {
@@ -355,10 +378,12 @@ class ChunkWriter {
           begin: this.begin.bind(this),
           heartbeat: () => this.context.heartbeat(this.heartbeat()),
         },
-        { ...batch, insert },
+        // A batch that failed as LOAD DATA is isolated as the INSERT it stands for.
+        { ...batch, insert, rows: batch.load ? batch.load.rows.insertRows().rows : batch.rows },
       );
       this.diverted = { checksum: this.diverted.checksum + diverted.checksum, unchecked: this.diverted.unchecked + diverted.unchecked };
     }
+    if (loaded) this.encoder.recycle(loaded);
     this.context.heartbeat(this.heartbeat());
   }
 
@@ -429,21 +454,10 @@ interface SentBatch {
   rowEnds: number[];
 }
 
-/** A batch on its way as LOAD DATA, with its rows' values for an INSERT if the target refuses it. */
+/** A batch on its way as LOAD DATA (its rows can still turn into the INSERT's if the target refuses them). */
 interface LoadedBatch {
   sql: string;
   rows: LoadDataRows;
-  values: SourceValue[][];
-}
-
-function renderRow(values: readonly SourceValue[]): string {
-  let text = '(';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (i > 0) text += ',';
-    text += value === null ? 'NULL' : typeof value === 'string' ? value : quoteBytes(value);
-  }
-  return text + ')';
 }
 
 function describeFailure(error: unknown, { table, chunk }: ChunkInput): unknown {

@@ -1,17 +1,17 @@
 import type { SourceFormatError, SourceRow } from './row';
 
-/** A reader's parser, fed the input's buffers as they come and handing back whole rows. */
-export interface IncrementalParser {
+/** A reader's parser, fed the input's buffers as they come and handing back whole rows (or what stands for them). */
+export interface IncrementalParser<T = SourceRow> {
   /** Bytes the parser needs before another step can get further than the last one. */
   pendingBytes(): number;
-  feed(chunks: Buffer[], eof: boolean): SourceRow[];
+  feed(chunks: Buffer[], eof: boolean): T[];
   error: SourceFormatError | undefined;
   /** Past the end it was asked to read to: the input need not be read further. */
   readonly done?: boolean;
 }
 
 /** Feeds a parser from a byte stream and yields its rows in groups, never more than one step behind the input. */
-export async function* driveParser(parser: IncrementalParser, input: AsyncIterable<Buffer>): AsyncGenerator<SourceRow[]> {
+export async function* driveParser<T>(parser: IncrementalParser<T>, input: AsyncIterable<Buffer>): AsyncGenerator<T[]> {
   let held: Buffer[] = [];
   let heldLength = 0;
   for await (const chunk of input) {

@@ -25,7 +25,8 @@
  * - `0x`/`0b` prefixes are lowercase only, as in MySQL (`0X1` is an error).
  */
 import { driveParser } from './drive-parser';
-import { SourceFormatError, type SourceRow, type SourceValue } from './row';
+import { SourceFormatError, type SourceRow } from './row';
+import { latin1, ValuesSink, type RowSink } from './row-sink';
 
 export interface SqlReadOptions {
   /** Only used in error messages. */
@@ -34,7 +35,16 @@ export interface SqlReadOptions {
 
 /** Yields the rows of a whole SQL data file, in groups (the rows completed by each input buffer). */
 export function readSqlRows(input: AsyncIterable<Buffer>, options: SqlReadOptions): AsyncGenerator<SourceRow[]> {
-  return driveParser(new SqlParser(options.path), input);
+  const sink = new ValuesSink();
+  return driveParser(new SqlParser(options.path, sink, () => sink.take()), input);
+}
+
+/**
+ * Reads a whole SQL data file into `sink`, value by value. Yields after each input buffer that
+ * completed rows (how many, as the one element), so the consumer can act on what the sink built.
+ */
+export function readSqlRowsInto(input: AsyncIterable<Buffer>, options: SqlReadOptions, sink: RowSink): AsyncGenerator<number[]> {
+  return driveParser(new SqlParser(options.path, sink, (completed) => (completed > 0 ? [completed] : [])), input);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,9 +105,11 @@ const TOP = 0; // between statements
 const EXPECT_ROW = 1; // after `VALUES` or after a `,` between rows: a `( … )` must follow
 const AFTER_ROW = 2; // after a row: `,`, `;` or the end of the file must follow
 
-class SqlParser {
+class SqlParser<T> {
   /** The bytes not consumed yet (plus, before `pos`, some already consumed). */
   private buf: Buffer = EMPTY;
+  /** The parser's own buffer for joining bytes (see append). */
+  private joined: Buffer = EMPTY;
   /** Next byte to read in `buf`. */
   private pos = 0;
   /** Absolute file offset of `buf[0]`. */
@@ -111,11 +123,19 @@ class SqlParser {
   private columns: string[] | undefined;
   /** Number of values every row of the current INSERT must have; -1 until its first row. */
   private width = -1;
-  private rows: SourceRow[] = [];
+  /** Rows completed since the last feed. */
+  private completed = 0;
+  /** True between the sink's startRow and endRow: a step that stops short must abandon the row. */
+  private inRow = false;
   /** Set by stringEnd: whether the string it scanned holds a backslash or a doubled quote. */
   private stringEscaped = false;
 
-  constructor(private readonly path: string) {}
+  /** `collect` hands back what the sink gathered from the rows completed by one feed. */
+  constructor(
+    private readonly path: string,
+    private readonly sink: RowSink,
+    private readonly collect: (completed: number) => T[],
+  ) {}
 
   /** Bytes received but not consumed: the unfinished step. */
   pendingBytes(): number {
@@ -126,22 +146,30 @@ class SqlParser {
   error: SourceFormatError | undefined;
 
   /** Appends `chunks` (and, with `eof`, the end of the file), parses all it can, returns the rows completed. */
-  feed(chunks: Buffer[], eof: boolean): SourceRow[] {
+  feed(chunks: Buffer[], eof: boolean): T[] {
     this.append(chunks);
     this.eof = eof;
     if (this.error === undefined) this.run();
-    const rows = this.rows;
-    this.rows = [];
-    return rows;
+    const completed = this.completed;
+    this.completed = 0;
+    return this.collect(completed);
   }
 
   private append(chunks: Buffer[]): void {
     const rest = this.buf.length - this.pos;
     this.base += this.pos;
     if (rest === 0 && chunks.length === 1) {
-      this.buf = chunks[0]; // the common case: no copy
+      this.buf = chunks[0]; // no copy
     } else if (rest > 0 || chunks.length > 0) {
-      this.buf = Buffer.concat(rest > 0 ? [this.buf.subarray(this.pos), ...chunks] : chunks);
+      // The unfinished step and the new bytes, joined in a buffer of the parser's own, reused from
+      // feed to feed: a new one each time would be garbage as large as the file (sinks copy what they keep).
+      const length = chunks.reduce((sum, chunk) => sum + chunk.length, rest);
+      const target = this.joined.length >= length ? this.joined : Buffer.allocUnsafeSlow(Math.max(length, this.joined.length * 2));
+      if (rest > 0) this.buf.copy(target, 0, this.pos);
+      let at = rest;
+      for (const chunk of chunks) at += chunk.copy(target, at);
+      this.joined = target;
+      this.buf = target.subarray(0, length);
     } else {
       this.buf = EMPTY;
     }
@@ -155,6 +183,10 @@ class SqlParser {
       try {
         if (!this.step()) return;
       } catch (e) {
+        if (this.inRow) {
+          this.inRow = false;
+          this.sink.abandonRow();
+        }
         if (e instanceof SourceFormatError) {
           // Delivered after the rows completed before it (see the driver).
           this.error = e;
@@ -474,13 +506,15 @@ class SqlParser {
   // -------------------------------------------------------------------------------------------
   // Rows and values
 
-  /** Step at EXPECT_ROW: one `( value, … )`. */
+  /** Step at EXPECT_ROW: one `( value, … )`, its values handed to the sink as they are read. */
   private row(): void {
     this.skipSpace(true);
     const start = this.pos;
     if (this.at(start) !== LPAREN) this.fail(start, `expected '(' to start a row, found ${this.found(start)}`);
     this.pos = start + 1;
-    const values: SourceValue[] = [];
+    this.sink.startRow(this.columns);
+    this.inRow = true;
+    let count = 0;
     this.skipGap();
     let c = this.at(this.pos);
     if (c === RPAREN) {
@@ -488,7 +522,8 @@ class SqlParser {
     } else {
       for (;;) {
         if (c === -1) this.fail(start, 'row not closed by \')\' before the end of the file');
-        values.push(this.value());
+        this.value();
+        count++;
         this.skipGap();
         c = this.at(this.pos);
         if (c === RPAREN) {
@@ -505,14 +540,16 @@ class SqlParser {
         this.fail(this.pos, `expected ',' or ')' after a value, found ${this.found(this.pos)}`);
       }
     }
-    if (this.width !== values.length) {
+    if (this.width !== count) {
       if (this.width >= 0) {
         const other = this.columns ? 'the column list has' : 'the first row of the statement has';
-        this.fail(start, `row has ${values.length} values but ${other} ${this.width}`);
+        this.fail(start, `row has ${count} values but ${other} ${this.width}`);
       }
-      this.width = values.length;
+      this.width = count;
     }
-    this.rows.push({ values, columns: this.columns, endOffset: this.base + this.pos });
+    this.inRow = false;
+    this.sink.endRow(this.base + this.pos);
+    this.completed++;
     this.state = AFTER_ROW;
   }
 
@@ -533,27 +570,27 @@ class SqlParser {
     }
   }
 
-  /** One value at `pos` (the caller made sure there is a byte there). */
-  private value(): SourceValue {
+  /** One value at `pos`, handed to the sink (the caller made sure there is a byte there). */
+  private value(): void {
     const i = this.pos;
     const c = this.buf[i];
     if (c === SQUOTE || c === DQUOTE) return this.string(c);
     if (c === ZERO) {
       const d = this.at(i + 1);
-      if (d === 0x78) return this.hexNumber(); // 0x…
-      if (d === 0x62) return this.bitNumber(); // 0b…
+      if (d === 0x78) return this.sink.literalValue(this.buf, i, this.hexNumberEnd()); // 0x…
+      if (d === 0x62) return this.sink.builtValue(this.bitNumber()); // 0b…
       return this.number();
     }
     if (isDigit(c) || c === MINUS || c === PLUS || c === DOT) return this.number();
     if ((c === 0x78 || c === 0x58) && this.at(i + 1) === SQUOTE) return this.hexString(); // X'…'
-    if ((c === 0x62 || c === 0x42) && this.at(i + 1) === SQUOTE) return this.bitString(); // b'…'
+    if ((c === 0x62 || c === 0x42) && this.at(i + 1) === SQUOTE) return this.sink.builtValue(this.bitString()); // b'…'
     if (c === UNDERSCORE) return this.introduced();
     if (IDENT[c] === 1 && c < 0x80) return this.keywordValue();
-    return this.fail(i, `expected a value, found ${this.found(i)}`);
+    this.fail(i, `expected a value, found ${this.found(i)}`);
   }
 
-  /** `NULL` → null; `TRUE`/`FALSE` → verbatim. */
-  private keywordValue(): SourceValue {
+  /** `NULL`; `TRUE`/`FALSE` verbatim. */
+  private keywordValue(): void {
     const buf = this.buf;
     const s = this.pos;
     const e = this.wordEnd(s);
@@ -561,20 +598,20 @@ class SqlParser {
     this.pos = e;
     // NULL is by far the most common: compare bytes (| 0x20 lowercases ASCII letters) without a string.
     if (len === 4 && (buf[s] | 0x20) === 0x6e && (buf[s + 1] | 0x20) === 0x75 && (buf[s + 2] | 0x20) === 0x6c && (buf[s + 3] | 0x20) === 0x6c) {
-      return null;
+      return this.sink.nullValue();
     }
     const word = buf.toString('latin1', s, e);
     const upper = word.toUpperCase();
-    if (upper === 'TRUE' || upper === 'FALSE') return word;
-    return this.fail(s, `unknown keyword '${word.length > 40 ? word.slice(0, 40) + '…' : word}' where a value was expected`);
+    if (upper === 'TRUE' || upper === 'FALSE') return this.sink.literalValue(buf, s, e);
+    this.fail(s, `unknown keyword '${word.length > 40 ? word.slice(0, 40) + '…' : word}' where a value was expected`);
   }
 
-  /** A '…' or "…" string at `pos` → its bytes with escapes resolved. */
-  private string(q: number): Buffer {
+  /** A '…' or "…" string at `pos`: its body, escapes unresolved (the sink resolves them). */
+  private string(q: number): void {
     const s = this.pos;
     const end = this.stringEnd(s, q);
     this.pos = end;
-    return this.stringEscaped ? unescapeSql(this.buf, s + 1, end - 1, q) : copyBytes(this.buf, s + 1, end - 1);
+    this.sink.quotedValue(this.buf, s + 1, end - 1, this.stringEscaped, q);
   }
 
   /** End (just past the closing quote) of the string starting at `s`. */
@@ -612,8 +649,8 @@ class SqlParser {
     return i;
   }
 
-  /** A number: `[+-] digits [. digits] [e [+-] digits]` (at least one digit before the exponent). */
-  private number(): string {
+  /** A number: `[+-] digits [. digits] [e [+-] digits]` (at least one digit before the exponent), sent as written. */
+  private number(): void {
     const s = this.pos;
     let i = s;
     let c = this.at(i);
@@ -642,16 +679,16 @@ class SqlParser {
       }
     }
     this.pos = i;
-    return latin1(this.buf, s, i);
+    this.sink.literalValue(this.buf, s, i);
   }
 
-  /** `0x4142` → '0x4142'. */
-  private hexNumber(): string {
+  /** Moves past `0x4142` (sent as written); returns where it ends. */
+  private hexNumberEnd(): number {
     const s = this.pos;
     const e = this.digitsEnd(s + 2, HEX);
     if (e === s + 2) this.fail(s, 'invalid hex literal: no digits after 0x');
     this.pos = e;
-    return latin1(this.buf, s, e);
+    return e;
   }
 
   /** `0b0101` → "b'0101'". */
@@ -664,7 +701,13 @@ class SqlParser {
   }
 
   /** `X'4142'` → '0x4142'; `X''` → "X''" verbatim (there is no empty 0x form). */
-  private hexString(): string {
+  private hexString(): void {
+    const text = this.hexStringText();
+    if (text.length === 3) this.sink.literalValue(this.buf, this.pos - 3, this.pos);
+    else this.sink.builtValue(text);
+  }
+
+  private hexStringText(): string {
     const s = this.pos;
     const e = this.digitsEnd(s + 2, HEX);
     if (this.at(e) !== SQUOTE) this.fail(s, `invalid hex literal: expected hex digits and a closing quote, found ${this.found(e)}`);
@@ -691,8 +734,8 @@ class SqlParser {
     }
   }
 
-  /** `_charset'…'` (optional whitespace before the quote) → the string; `_charset 0x…` / `X'…'` → the bytes. */
-  private introduced(): Buffer {
+  /** `_charset'…'` (optional whitespace before the quote): the string; `_charset 0x…` / `X'…'`: the bytes. */
+  private introduced(): void {
     const s = this.pos;
     const e = this.wordEnd(s);
     let i = e;
@@ -706,15 +749,15 @@ class SqlParser {
     let digits = '';
     this.pos = i;
     if (e > s + 1 && c === ZERO && this.at(i + 1) === 0x78) {
-      digits = this.hexNumber().slice(2);
+      digits = latin1(this.buf, i + 2, this.hexNumberEnd());
     } else if (e > s + 1 && (c === 0x78 || c === 0x58) && this.at(i + 1) === SQUOTE) {
-      const text = this.hexString();
+      const text = this.hexStringText();
       digits = text.startsWith('0x') ? text.slice(2) : '';
     } else {
       this.fail(i, `expected a quoted string ${what}, found ${this.found(i)}`);
     }
     // 0x414 means 0x0414: pad an odd number of digits on the left.
-    return Buffer.from(digits.length % 2 === 1 ? '0' + digits : digits, 'hex');
+    this.sink.builtValue(Buffer.from(digits.length % 2 === 1 ? '0' + digits : digits, 'hex'));
   }
 }
 
@@ -727,72 +770,4 @@ function describeByte(c: number): string {
   if (c > SPACE && c < 0x7f) return `'${String.fromCharCode(c)}'`;
   if (c === SPACE) return "' '";
   return `byte 0x${c.toString(16).padStart(2, '0')}`;
-}
-
-/** ASCII text of buf[s, e) (numbers, hex and bit literals). latin1Slice is Buffer's own fast path. */
-function latin1(buf: Buffer, s: number, e: number): string {
-  return (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
-}
-
-/**
- * A copy of buf[s, e) that does not keep the (large) input buffer alive. Short copies by hand:
- * for a few bytes, a JS loop beats the native copy's call overhead several times over.
- */
-function copyBytes(buf: Buffer, s: number, e: number): Buffer {
-  const len = e - s;
-  const out = Buffer.allocUnsafe(len);
-  if (len <= 48) {
-    for (let k = 0; k < len; k++) out[k] = buf[s + k];
-  } else {
-    buf.copy(out, 0, s, e);
-  }
-  return out;
-}
-
-/**
- * The bytes of the string body buf[s, e) with escapes resolved. The scan that found the body
- * guarantees that every backslash is followed by a byte and every quote `q` is doubled.
- */
-function unescapeSql(buf: Buffer, s: number, e: number, q: number): Buffer {
-  const out = Buffer.allocUnsafe(e - s); // never longer than the escaped text
-  let w = 0;
-  for (let i = s; i < e; i++) {
-    const c = buf[i];
-    if (c === BACKSLASH) {
-      const d = buf[++i];
-      switch (d) {
-        case 0x30: // \0
-          out[w++] = 0x00;
-          break;
-        case 0x62: // \b
-          out[w++] = 0x08;
-          break;
-        case 0x6e: // \n
-          out[w++] = LF;
-          break;
-        case 0x72: // \r
-          out[w++] = CR;
-          break;
-        case 0x74: // \t
-          out[w++] = TAB;
-          break;
-        case 0x5a: // \Z
-          out[w++] = 0x1a;
-          break;
-        case 0x25: // \% and \_ keep their backslash (they are LIKE escapes, as in MySQL)
-        case UNDERSCORE:
-          out[w++] = BACKSLASH;
-          out[w++] = d;
-          break;
-        default: // \\ \' \" and any other \x → x
-          out[w++] = d;
-      }
-    } else if (c === q) {
-      out[w++] = q; // the first of a doubled quote
-      i++;
-    } else {
-      out[w++] = c;
-    }
-  }
-  return w === out.length ? out : out.subarray(0, w);
 }

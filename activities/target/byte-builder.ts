@@ -33,8 +33,21 @@ export class ByteBuilder {
   }
 
   bytes(bytes: Buffer): void {
-    this.reserve(bytes.length);
-    this.length += bytes.copy(this.buffer, this.length);
+    this.range(bytes, 0, bytes.length);
+  }
+
+  /** src[start, end). */
+  range(src: Buffer, start: number, end: number): void {
+    const length = end - start;
+    this.reserve(length);
+    if (length > 48) {
+      this.length += src.copy(this.buffer, this.length, start, end);
+      return;
+    }
+    const buffer = this.buffer;
+    let w = this.length;
+    for (let i = start; i < end; i++) buffer[w++] = src[i];
+    this.length = w;
   }
 
   view(): Buffer {

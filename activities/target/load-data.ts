@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { SourceValue } from '../source/row';
 import { ByteBuilder } from './byte-builder';
 import { numericFamilyOf } from './numeric-types';
 import { textOf } from './connection';
-import { qualifiedName, quoteName } from './sql-text';
+import { qualifiedName, quoteBytes, quoteName } from './sql-text';
 import type { TargetColumn } from './table-columns';
 
 /**
@@ -15,7 +14,7 @@ import type { TargetColumn } from './table-columns';
  * LOAD DATA converts every field as a string, where an INSERT converts literals by their kind, and
  * LOCAL turns what an INSERT would refuse (a duplicate key, a value the column cannot hold) into a
  * skipped row or a warning. So a batch goes this way only when:
- * - each value reaches its column exactly as the INSERT's literal would (see `LoadDataRows.append`);
+ * - each value reaches its column exactly as the INSERT's literal would (see `LoadDataRows.literalField`);
  * - the server then reports every row stored, with no warning, no skip and no replacement
  *   (`loadedCleanly`). Otherwise the transaction is rolled back and the batch goes as an INSERT,
  *   which keeps the exact errors, on-duplicate handling and error records.
@@ -76,10 +75,26 @@ ESCAPE[0x00] = 0x30; // \0
 ESCAPE[TAB] = 0x74; // \t
 ESCAPE[LF] = 0x6e; // \n
 ESCAPE[BACKSLASH] = BACKSLASH;
+/** The byte a LOAD DATA escape stands for. */
+const UNESCAPE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) UNESCAPE[c] = c;
+UNESCAPE[0x30] = 0x00;
+UNESCAPE[0x74] = TAB;
+UNESCAPE[0x6e] = LF;
 
-/** A batch's rows as LOAD DATA reads them: fields split by tabs, rows ended by newlines, NULL as `\N`. */
+/**
+ * A batch's rows as LOAD DATA reads them: fields split by tabs, rows ended by newlines, NULL as
+ * `\N`. Values are written one by one, straight from the file's bytes where they can be. It keeps
+ * which fields came from unquoted literals, so that the batch can still go as the INSERT it stands
+ * for (`insertRows`) when the target will not take it this way.
+ */
 export class LoadDataRows {
   private readonly out: ByteBuilder;
+  /** 1 for each field written from an unquoted literal, in order. */
+  private literals = new Uint8Array(1024);
+  private fields = 0;
+  private rowStart = 0;
+  private rowFieldsStart = 0;
   rows = 0;
 
   constructor(expectedBytes: number) {
@@ -90,61 +105,125 @@ export class LoadDataRows {
     return this.out.length;
   }
 
+  startRow(): void {
+    this.rowStart = this.out.length;
+    this.rowFieldsStart = this.fields;
+  }
+
+  nullField(): void {
+    this.field(0);
+    this.out.byte(BACKSLASH);
+    this.out.byte(0x4e); // N
+  }
+
+  /** A string's bytes, src[start, end). */
+  stringField(src: Buffer, start: number, end: number): void {
+    this.field(0);
+    this.escaped(src, start, end);
+  }
+
   /**
-   * Adds a row; returns false, adding nothing, when a value would not reach its column as the
-   * INSERT's literal does: a hex number for a numeric column, say. The batch then goes as an INSERT.
+   * An unquoted literal's text, src[start, end) (a number, `0x…`, `b'…'`, TRUE/FALSE): written when
+   * the column stores its text as it would the literal's value; false, writing nothing, when not:
+   * the batch must then go as an INSERT.
    */
-  append(values: readonly SourceValue[], kinds: readonly LoadColumnKind[]): boolean {
-    const out = this.out;
-    const start = out.length;
-    for (let i = 0; i < values.length; i++) {
-      if (i > 0) out.byte(TAB);
-      const value = values[i];
-      if (value === null) {
-        out.byte(BACKSLASH);
-        out.byte(0x4e); // N
-      } else if (typeof value !== 'string') {
-        this.escaped(value);
-      } else if (!this.literal(value, kinds[i])) {
-        out.length = start;
-        return false;
-      }
+  literalField(src: Buffer, start: number, end: number, kind: LoadColumnKind): boolean {
+    if (kind === 'strings-only') return false;
+    const first = src[start] | 0x20;
+    if (first === 0x74 || first === 0x66) {
+      // TRUE / FALSE are the integers 1 and 0.
+      this.field(1);
+      this.out.byte(first === 0x74 ? 0x31 : 0x30);
+      return true;
     }
-    out.byte(LF);
-    this.rows++;
+    if (end - start > 1 && src[start + 1] === 0x78 && kind === 'text') {
+      // 0x… in a string column is the bytes it spells (an odd digit count is padded on the left).
+      const digits = src.toString('latin1', start + 2, end);
+      const bytes = Buffer.from(digits.length % 2 === 1 ? '0' + digits : digits, 'hex');
+      this.stringField(bytes, 0, bytes.length);
+      return true;
+    }
+    if (kind === 'number' ? !isPlainNumber(src, start, end) : !isCanonicalNumber(src, start, end)) return false;
+    this.field(1);
+    this.out.range(src, start, end);
     return true;
+  }
+
+  endRow(): void {
+    this.out.byte(LF);
+    this.rows++;
+  }
+
+  /** Forgets the row started: the batch is as it was before it. */
+  abandonRow(): void {
+    this.out.length = this.rowStart;
+    this.fields = this.rowFieldsStart;
   }
 
   bytes(): Buffer {
     return this.out.view();
   }
 
-  /** An unquoted literal (a number, `0x…`, `b'…'`, TRUE/FALSE): written when its text is what the column would store. */
-  private literal(text: string, kind: LoadColumnKind): boolean {
-    if (kind === 'strings-only') return false;
-    const first = text.charCodeAt(0) | 0x20;
-    if (first === 0x74 || first === 0x66) {
-      // TRUE / FALSE are the integers 1 and 0.
-      this.out.byte(first === 0x74 ? 0x31 : 0x30);
-      return true;
-    }
-    if (text.length > 1 && text.charCodeAt(1) === 0x78 && kind === 'text') {
-      // 0x… in a string column is the bytes it spells (an odd digit count is padded on the left).
-      const digits = text.length % 2 === 1 ? '0' + text.slice(2) : text.slice(2);
-      this.escaped(Buffer.from(digits, 'hex'));
-      return true;
-    }
-    if (kind === 'number' ? !isPlainNumber(text) : !isCanonicalNumber(text)) return false;
-    this.out.latin1(text);
-    return true;
+  /** Empties the batch, keeping its buffer for the next one. */
+  clear(): void {
+    this.out.length = 0;
+    this.fields = 0;
+    this.rowStart = 0;
+    this.rowFieldsStart = 0;
+    this.rows = 0;
   }
 
-  private escaped(bytes: Buffer): void {
-    this.out.reserve(bytes.length * 2);
+  /**
+   * The batch as INSERT values: each complete row's `(…)` text, and the fields of a row started but
+   * not ended, as the INSERT writes them (NULL, a literal's text, a quoted string).
+   */
+  insertRows(): { rows: string[]; startedRow: string[] } {
+    const bytes = this.out.view();
+    const rows: string[] = [];
+    let fields: string[] = [];
+    let start = 0;
+    for (let field = 0; field < this.fields; field++) {
+      let end = start;
+      while (end < bytes.length && bytes[end] !== TAB && bytes[end] !== LF) end += bytes[end] === BACKSLASH ? 2 : 1;
+      fields.push(this.insertValue(bytes, start, end, field));
+      if (bytes[end] === LF) {
+        rows.push(`(${fields.join(',')})`);
+        fields = [];
+      }
+      start = end + 1;
+    }
+    return { rows, startedRow: fields };
+  }
+
+  private insertValue(bytes: Buffer, start: number, end: number, field: number): string {
+    if (end - start === 2 && bytes[start] === BACKSLASH && bytes[start + 1] === 0x4e) return 'NULL';
+    if (this.literals[field] === 1) return bytes.toString('latin1', start, end);
+    const raw = Buffer.allocUnsafe(end - start);
+    let w = 0;
+    for (let i = start; i < end; i++) {
+      const c = bytes[i];
+      raw[w++] = c === BACKSLASH ? UNESCAPE[bytes[++i]] : c;
+    }
+    return quoteBytes(raw.subarray(0, w));
+  }
+
+  /** Starts a field; `literal`: 1 when it is an unquoted literal's text. */
+  private field(literal: number): void {
+    if (this.fields > this.rowFieldsStart) this.out.byte(TAB);
+    if (this.fields === this.literals.length) {
+      const grown = new Uint8Array(this.literals.length * 2);
+      grown.set(this.literals);
+      this.literals = grown;
+    }
+    this.literals[this.fields++] = literal;
+  }
+
+  private escaped(src: Buffer, start: number, end: number): void {
+    this.out.reserve((end - start) * 2);
     const buffer = this.out.buffer;
     let w = this.out.length;
-    for (let i = 0; i < bytes.length; i++) {
-      const c = bytes[i];
+    for (let i = start; i < end; i++) {
+      const c = src[i];
       const escape = ESCAPE[c];
       if (escape === 0) {
         buffer[w++] = c;
@@ -158,52 +237,52 @@ export class LoadDataRows {
 }
 
 /** `[+-]digits[.digits][e[+-]digits]` (or `.digits`): a number a numeric column reads from text as from the literal. */
-function isPlainNumber(text: string): boolean {
-  let i = 0;
-  let c = text.charCodeAt(0);
-  if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++i);
+function isPlainNumber(src: Buffer, start: number, end: number): boolean {
+  let i = start;
+  let c = src[i];
+  if (c === 0x2b || c === 0x2d) c = src[++i];
   let digits = 0;
-  while (c >= 0x30 && c <= 0x39) {
+  while (i < end && c >= 0x30 && c <= 0x39) {
     digits++;
-    c = text.charCodeAt(++i);
+    c = src[++i];
   }
-  if (c === 0x2e) {
-    c = text.charCodeAt(++i);
-    while (c >= 0x30 && c <= 0x39) {
+  if (i < end && c === 0x2e) {
+    c = src[++i];
+    while (i < end && c >= 0x30 && c <= 0x39) {
       digits++;
-      c = text.charCodeAt(++i);
+      c = src[++i];
     }
   }
   if (digits === 0) return false;
-  if ((c | 0x20) === 0x65) {
-    c = text.charCodeAt(++i);
-    if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++i);
-    if (!(c >= 0x30 && c <= 0x39)) return false;
-    while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++i);
+  if (i < end && (c | 0x20) === 0x65) {
+    c = src[++i];
+    if (i < end && (c === 0x2b || c === 0x2d)) c = src[++i];
+    if (!(i < end && c >= 0x30 && c <= 0x39)) return false;
+    while (i < end && c >= 0x30 && c <= 0x39) c = src[++i];
   }
-  return i === text.length;
+  return i === end;
 }
 
 /**
  * `-?(0|[1-9]digits)[.digits]`, not a negative zero: a number whose text a string column stores
  * unchanged (an INSERT stores a literal `007` as `7` and `1e3` as `1000`).
  */
-function isCanonicalNumber(text: string): boolean {
-  let i = text.charCodeAt(0) === 0x2d ? 1 : 0;
+function isCanonicalNumber(src: Buffer, start: number, end: number): boolean {
+  let i = src[start] === 0x2d ? start + 1 : start;
   const integerStart = i;
-  while (i < text.length && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39) i++;
+  while (i < end && src[i] >= 0x30 && src[i] <= 0x39) i++;
   const integerDigits = i - integerStart;
-  if (integerDigits === 0 || (integerDigits > 1 && text.charCodeAt(integerStart) === 0x30)) return false;
-  let nonZero = integerDigits > 1 || text.charCodeAt(integerStart) !== 0x30;
-  if (i < text.length) {
-    if (text.charCodeAt(i) !== 0x2e || i === text.length - 1) return false;
-    for (let j = i + 1; j < text.length; j++) {
-      const c = text.charCodeAt(j);
+  if (integerDigits === 0 || (integerDigits > 1 && src[integerStart] === 0x30)) return false;
+  let nonZero = integerDigits > 1 || src[integerStart] !== 0x30;
+  if (i < end) {
+    if (src[i] !== 0x2e || i === end - 1) return false;
+    for (let j = i + 1; j < end; j++) {
+      const c = src[j];
       if (c < 0x30 || c > 0x39) return false;
       if (c !== 0x30) nonZero = true;
     }
   }
-  return integerStart === 0 || nonZero;
+  return integerStart === start || nonZero;
 }
 
 /** Packets of at most this much: the protocol's limit is 16 MiB - 1 per packet. */

@@ -1,5 +1,4 @@
 import zlib from 'node:zlib';
-import type { SourceValue } from '../source/row';
 import { ByteBuilder } from './byte-builder';
 import { decimalText } from './decimal-text';
 import { numericFamilyOf } from './numeric-types';
@@ -87,40 +86,98 @@ export function targetChecksumSelect(qualifiedTable: string, columns: readonly C
 }
 
 /**
- * Builds rows' canonical bytes in one reused buffer, so each row costs one CRC call and no garbage:
- * this runs for every row imported.
+ * Builds rows' canonical bytes in one reused buffer, value by value as a reader finds them, so each
+ * row costs one CRC call and no garbage: this runs for every value imported. Values are given with
+ * the index of their column in `columns`; a string or literal straight from the file's bytes takes
+ * the fast path when it is already in the form the target shows.
  */
 export class RowChecksummer {
   private readonly bytes = new ByteBuilder(64 * 1024);
+  /** Where each column's part of the row starts and ends in `bytes`, for values that come in another order. */
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  private readonly ordered = new ByteBuilder(1024);
+  /** A value of the row has a stored form the source cannot predict. */
+  private unknown = false;
 
-  constructor(private readonly columns: readonly ChecksumColumn[]) {}
+  constructor(private readonly columns: readonly ChecksumColumn[]) {
+    this.starts = new Int32Array(columns.length);
+    this.ends = new Int32Array(columns.length);
+  }
+
+  startRow(): void {
+    this.bytes.length = 0;
+    this.unknown = false;
+  }
+
+  nullValue(index: number): void {
+    this.starts[index] = this.bytes.length;
+    this.bytes.byte(0x4e); // N
+    this.ends[index] = this.bytes.length;
+  }
+
+  /** The bytes of a string, src[start, end). */
+  stringValue(index: number, src: Buffer, start: number, end: number): void {
+    const { rendering, column } = this.columns[index];
+    if (rendering === 'bytes') return this.shown(index, src, start, end);
+    if (rendering === 'padded-char') {
+      while (end > start && src[end - 1] === 0x20) end--;
+      return this.shown(index, src, start, end);
+    }
+    if ((rendering === 'date' || rendering === 'datetime') && isCanonicalTemporal(src, start, end, rendering, column.datetimePrecision ?? 0)) {
+      return this.shown(index, src, start, end);
+    }
+    this.value(index, src.subarray(start, end));
+  }
+
+  /** An unquoted literal's text, src[start, end): a number, `0x…`, TRUE or FALSE. */
+  literalValue(index: number, src: Buffer, start: number, end: number): void {
+    const { rendering, column } = this.columns[index];
+    if ((rendering === 'integer' || rendering === 'decimal') && isCanonicalDecimal(src, start, end, rendering === 'integer' ? 0 : (column.numericScale ?? 0))) {
+      return this.shown(index, src, start, end);
+    }
+    this.value(index, src.toString('latin1', start, end));
+  }
+
+  /** Any value as a SourceValue says it: a string's bytes, or a literal's text. */
+  value(index: number, value: Buffer | string): void {
+    const shown = canonicalForm(this.columns[index], value);
+    if (shown === undefined) {
+      this.unknown = true;
+      return;
+    }
+    const bytes = typeof shown === 'string' ? Buffer.from(shown, 'latin1') : shown;
+    this.shown(index, bytes, 0, bytes.length);
+  }
 
   /**
-   * CRC32 of one source row's canonical bytes; `undefined` when a value's stored form cannot be
-   * predicted (the row is still imported; verification then compares the row count only).
-   * `valueOf(i)` is the value for `columns[i]`; `undefined` means the row gave the column no value.
+   * CRC32 of the row's canonical bytes; `undefined` when a value's stored form cannot be predicted
+   * (the row is still imported; verification then compares the row count only). `inOrder`: the
+   * values came in `columns` order, each once.
    */
-  checksum(valueOf: (index: number) => SourceValue | undefined): number | undefined {
-    const bytes = this.bytes;
-    bytes.length = 0;
-    for (let i = 0; i < this.columns.length; i++) {
-      const value = valueOf(i);
-      if (value === undefined) return undefined;
-      if (value === null) {
-        bytes.byte(0x4e); // N
-        continue;
-      }
-      const shown = canonicalForm(this.columns[i], value);
-      if (shown === undefined) return undefined;
-      bytes.byte(0x56); // V
-      if (shown.length < 10) bytes.byte(0x30 + shown.length);
-      else bytes.latin1(String(shown.length));
-      bytes.byte(0x3a); // :
-      if (typeof shown === 'string') bytes.latin1(shown);
-      else bytes.bytes(shown);
+  endRow(inOrder: boolean): number | undefined {
+    if (this.unknown) return undefined;
+    let row = this.bytes;
+    if (!inOrder) {
+      row = this.ordered;
+      row.length = 0;
+      for (let i = 0; i < this.columns.length; i++) row.bytes(this.bytes.buffer.subarray(this.starts[i], this.ends[i]));
     }
     // Node 20's crc32 returns 0 for some empty views: an empty row has CRC 0 anyway.
-    return bytes.length === 0 ? 0 : zlib.crc32(bytes.view());
+    return row.length === 0 ? 0 : zlib.crc32(row.view());
+  }
+
+  /** `V<length>:<bytes>` for a value the target shows as src[start, end). */
+  private shown(index: number, src: Buffer, start: number, end: number): void {
+    const bytes = this.bytes;
+    this.starts[index] = bytes.length;
+    const length = end - start;
+    bytes.byte(0x56); // V
+    if (length < 10) bytes.byte(0x30 + length);
+    else bytes.latin1(String(length));
+    bytes.byte(0x3a); // :
+    bytes.range(src, start, end);
+    this.ends[index] = bytes.length;
   }
 }
 
@@ -153,14 +210,17 @@ function canonicalForm({ column, rendering }: ChecksumColumn, value: Buffer | st
     case 'date':
     case 'datetime':
     case 'time':
-      return typeof value === 'string' ? undefined : temporalText(value.toString('latin1'), rendering, column.datetimePrecision ?? 0);
+      if (typeof value === 'string') return undefined;
+      if (isCanonicalTemporal(value, 0, value.length, rendering, column.datetimePrecision ?? 0)) return value;
+      return temporalText(value.toString('latin1'), rendering, column.datetimePrecision ?? 0);
   }
 }
 
 /** A number given as a literal or as text (CSV), shown at `scale`; hex and bit literals are integers. */
 function numericText(value: Buffer | string, scale: number): string | undefined {
   const text = typeof value === 'string' ? value : value.toString('latin1');
-  if (isCanonicalDecimal(text, scale)) return text;
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+  if (isCanonicalDecimal(bytes, 0, bytes.length, scale)) return text;
   if (typeof value === 'string' && /^(0x|b')/i.test(value)) {
     const integer = integerOf(value);
     return integer === undefined ? undefined : decimalText(integer.toString(), scale);
@@ -168,18 +228,23 @@ function numericText(value: Buffer | string, scale: number): string | undefined 
   return decimalText(text, scale);
 }
 
-/** Already as the target shows it: optional minus, no leading zeros, exactly `scale` decimals (the common case, checked fast). */
-function isCanonicalDecimal(text: string, scale: number): boolean {
-  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+/** src[start, end) already as the target shows it: optional minus, no leading zeros, exactly `scale` decimals (the common case, checked fast). */
+function isCanonicalDecimal(src: Buffer, start: number, end: number, scale: number): boolean {
+  const negative = src[start] === 45;
+  let i = negative ? start + 1 : start;
   const integerStart = i;
-  while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  while (i < end && src[i] >= 48 && src[i] <= 57) i++;
   const integerDigits = i - integerStart;
-  if (integerDigits === 0 || (integerDigits > 1 && text.charCodeAt(integerStart) === 48)) return false;
-  if (scale === 0) return i === text.length && !(integerStart === 1 && integerDigits === 1 && text.charCodeAt(1) === 48);
-  if (text.charCodeAt(i) !== 46 || text.length - i - 1 !== scale) return false;
-  for (let j = i + 1; j < text.length; j++) if (text.charCodeAt(j) < 48 || text.charCodeAt(j) > 57) return false;
+  if (integerDigits === 0 || (integerDigits > 1 && src[integerStart] === 48)) return false;
+  let zero = integerDigits === 1 && src[integerStart] === 48;
+  if (scale === 0) return i === end && !(negative && zero);
+  if (src[i] !== 46 || end - i - 1 !== scale) return false;
+  for (let j = i + 1; j < end; j++) {
+    if (src[j] < 48 || src[j] > 57) return false;
+    if (src[j] !== 48) zero = false;
+  }
   // "-0.00" is shown as "0.00".
-  return !(integerStart === 1 && /^-0\.0*$/.test(text));
+  return !(negative && zero);
 }
 
 function approximateText(value: Buffer | string, singlePrecision: boolean): string | undefined {
@@ -220,14 +285,14 @@ function stringBytes(value: Buffer | string): Buffer | undefined {
   return /^[+-]?\d+(\.\d+)?$/.test(value) ? Buffer.from(value, 'latin1') : undefined;
 }
 
-/** `YYYY-MM-DD[ hh:mm:ss[.f…]]` already at the column's precision (the form dumps write), checked without a regex. */
-function isCanonicalTemporal(text: string, rendering: 'date' | 'datetime' | 'time', precision: number): boolean {
+/** src[start, end) is `YYYY-MM-DD[ hh:mm:ss[.f…]]` already at the column's precision (the form dumps write), checked without a regex. */
+function isCanonicalTemporal(src: Buffer, start: number, end: number, rendering: 'date' | 'datetime' | 'time', precision: number): boolean {
   if (rendering === 'time') return false;
   const length = rendering === 'date' ? 10 : 19 + (precision > 0 ? precision + 1 : 0);
-  if (text.length !== length || text[4] !== '-' || text[7] !== '-') return false;
-  if (rendering === 'datetime' && (text[10] !== ' ' || text[13] !== ':' || text[16] !== ':' || (precision > 0 && text[19] !== '.'))) return false;
+  if (end - start !== length || src[start + 4] !== 45 || src[start + 7] !== 45) return false;
+  if (rendering === 'datetime' && (src[start + 10] !== 32 || src[start + 13] !== 58 || src[start + 16] !== 58 || (precision > 0 && src[start + 19] !== 46))) return false;
   for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i);
+    const code = src[start + i];
     if ((code < 48 || code > 57) && i !== 4 && i !== 7 && i !== 10 && i !== 13 && i !== 16 && i !== 19) return false;
   }
   return true;
@@ -238,7 +303,6 @@ const timePattern = /^(-?)(\d{1,3}):(\d{1,2}):(\d{1,2})(?:\.(\d*))?$/;
 
 /** Dates and times as the target shows them; fractions are cut (not rounded) to the column's precision, as MariaDB does. */
 function temporalText(text: string, rendering: 'date' | 'datetime' | 'time', precision: number): string | undefined {
-  if (isCanonicalTemporal(text, rendering, precision)) return text;
   const fraction = (digits: string | undefined) => (precision > 0 ? '.' + (digits ?? '').padEnd(precision, '0').slice(0, precision) : '');
   const two = (digits: string) => digits.padStart(2, '0');
   if (rendering === 'time') {

@@ -4,9 +4,24 @@ import type { ResultSetHeader } from 'mysql2/promise';
 import { loadColumnKinds, LoadDataRows, loadedCleanly, type LoadColumnKind } from '../../activities/target/load-data';
 import type { TargetColumn } from '../../activities/target/table-columns';
 
+/** Adds a row as a writer does: a string's bytes or a literal's text per field; a refused literal abandons the row. */
+function append(load: LoadDataRows, values: Array<Buffer | string | null>, kinds: LoadColumnKind[]): boolean {
+  load.startRow();
+  for (const [index, value] of values.entries()) {
+    if (value === null) load.nullField();
+    else if (typeof value !== 'string') load.stringField(value, 0, value.length);
+    else if (!load.literalField(Buffer.from(value, 'latin1'), 0, value.length, kinds[index])) {
+      load.abandonRow();
+      return false;
+    }
+  }
+  load.endRow();
+  return true;
+}
+
 function encode(rows: Array<Array<Buffer | string | null>>, kinds: LoadColumnKind[]): { text: string; accepted: boolean[] } {
   const load = new LoadDataRows(8);
-  const accepted = rows.map((values) => load.append(values, kinds));
+  const accepted = rows.map((values) => append(load, values, kinds));
   return { text: load.bytes().toString('latin1'), accepted };
 }
 
@@ -39,10 +54,25 @@ test('literals go only where the column stores their text as the INSERT would', 
 
 test('a refused row leaves nothing behind', () => {
   const load = new LoadDataRows(8);
-  assert.equal(load.append([Buffer.from('kept'), '1'], ['text', 'number']), true);
-  assert.equal(load.append([Buffer.from('dropped'), '0x1'], ['text', 'number']), false);
+  assert.equal(append(load, [Buffer.from('kept'), '1'], ['text', 'number']), true);
+  assert.equal(append(load, [Buffer.from('dropped'), '0x1'], ['text', 'number']), false);
   assert.equal(load.bytes().toString(), 'kept\t1\n');
   assert.equal(load.rows, 1);
+});
+
+test('a batch turns back into the INSERT rows it stands for: literals as written, strings quoted, NULL, a row half written', () => {
+  const load = new LoadDataRows(8);
+  const kinds: LoadColumnKind[] = ['number', 'text', 'text'];
+  append(load, ['-1.5e3', Buffer.from("tab\tnl\nbs\\nul\0q'"), null], kinds);
+  append(load, ['TRUE', Buffer.from('\\N'), Buffer.from('')], kinds);
+  append(load, ['7', '0x41', '12'], kinds);
+  load.startRow();
+  load.literalField(Buffer.from('42'), 0, 2, 'number');
+  load.stringField(Buffer.from(''), 0, 0);
+  assert.deepEqual(load.insertRows(), {
+    rows: [String.raw`(-1.5e3,'tab	nl\nbs\\nul\0q\'',NULL)`, String.raw`(1,'\\N','')`, `(7,'A',12)`],
+    startedRow: ['42', "''"],
+  });
 });
 
 test('BIT columns take no LOAD DATA; the others are classified by type', () => {

@@ -1,0 +1,193 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readSqlRows, readSqlRowsInto } from '../../activities/source/sql-reader';
+import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping, type EncodedBatch } from '../../activities/target/batch-encoder';
+import { checksumColumns, RowChecksummer } from '../../activities/target/row-checksum';
+import type { TargetColumn } from '../../activities/target/table-columns';
+import { seededRandom } from '../helpers/dump-fixture';
+
+/**
+ * The import writes SQL rows value by value from the file's bytes (the sink path); CSV and Parquet
+ * rows, and this test's reference, go as SourceValue objects. Both must give the same batch, byte
+ * for byte, and the same checksums as the general form of every value.
+ */
+
+function column(name: string, dataType: string, extra: Partial<TargetColumn> = {}): TargetColumn {
+  return { name, dataType, columnType: dataType, numericScale: null, datetimePrecision: null, octetLength: null, generated: false, ...extra };
+}
+
+const COLUMNS: TargetColumn[] = [
+  column('id', 'int'),
+  column('amount', 'decimal', { numericScale: 2 }),
+  column('name', 'varchar'),
+  column('code', 'char'),
+  column('tag', 'binary', { octetLength: 4 }),
+  column('at', 'datetime', { datetimePrecision: 3 }),
+  column('day', 'date'),
+  column('ratio', 'double'),
+  column('kind', 'enum'),
+];
+
+/** Literal SQL values a dump may hold for each column: the usual ones first, then odd ones (after the `|`). */
+const VALUES: Record<string, [string[], string[]]> = {
+  id: [['1', '-42', 'NULL'], ['007', '+5', '1e2', '0x1F', 'TRUE', 'false', "'12'", "b'101'"]],
+  amount: [['12.34', '-7.25', '99999999.99', 'NULL'], ['12.3', '-0.00', '1e1', '.5', "'3.10'"]],
+  name: [
+    [
+      "'plain'",
+      "''",
+      String.raw`'tab\there nl\nthere back\\slash nul\0 quote\' doubled'' pct\% Z\Z'`,
+      `'raw	tab'`,
+      `"dq ""doubled"" 'single'"`,
+      "'中文 😀'",
+      "_binary'bin\\0'",
+      'NULL',
+    ],
+    ['_utf8mb4 0xE4B8AD', "X'4142'", "X''", '0x41', '123', '1.50', '007'],
+  ],
+  code: [["'ab  '", "'x'", "''", 'NULL'], ['5']],
+  tag: [["'ab'", "'abcd'", 'NULL'], ["X'00ff'"]],
+  at: [["'2024-01-02 03:04:05.678'", 'NULL'], ["'2024-1-2 3:4:5'", "'2024-01-02 03:04:05.6789'", "'2024-01-02'"]],
+  day: [["'2024-01-02'", 'NULL'], ["'2024-1-2'", '20240102']],
+  ratio: [['1.5', '1e300', '-0.1', 'NULL'], ["'2.5'", '3']],
+  kind: [["'a'", "'b'", 'NULL'], ['2']],
+};
+
+function dump(seed: number, rows: number, columns: readonly string[] | undefined): Buffer {
+  const random = seededRandom(seed);
+  const names = columns ?? COLUMNS.map((c) => c.name);
+  const tuples: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    // Whole runs of usual rows, so that some batches go as LOAD DATA.
+    const odd = i % 40 >= 20 ? 0.1 : 0;
+    tuples.push(
+      `(${names
+        .map((name) => {
+          const [usual, odds] = VALUES[name];
+          const from = random() < odd ? odds : usual;
+          return from[Math.floor(random() * from.length)];
+        })
+        .join(',')})`,
+    );
+  }
+  const head = columns ? `INSERT INTO t (${columns.map((name) => `\`${name}\``).join(',')}) VALUES\n` : 'INSERT INTO t VALUES\n';
+  return Buffer.from(`${head}${tuples.join(',\n')};\n`);
+}
+
+async function* chunked(data: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+}
+
+interface Encoded {
+  batches: EncodedBatch[];
+  crcs: Array<number | undefined>;
+}
+
+/** Feeds an encoder as the chunk writer does, a batch every `rowsPerBatch` rows. */
+class Collector extends EncodingSink {
+  readonly result: Encoded = { batches: [], crcs: [] };
+  protected readonly encoder = new BatchEncoder(new RowChecksummer(checksumColumns(COLUMNS).covered), 64);
+
+  constructor(
+    private readonly mapping: ColumnMapping,
+    private readonly rowsPerBatch: number,
+  ) {
+    super();
+  }
+
+  startRow(): void {
+    this.encoder.startRow(this.mapping, true);
+  }
+  endRow(): void {
+    this.result.crcs.push(this.encoder.endRow());
+    if (this.encoder.rowCount >= this.rowsPerBatch) this.finish();
+  }
+  finish(): void {
+    if (this.encoder.rowCount > 0) this.result.batches.push(this.encoder.take());
+  }
+}
+
+function mappingFor(columns: readonly string[] | undefined): ColumnMapping {
+  const targets = (columns ?? COLUMNS.map((c) => c.name)).map((name) => COLUMNS.find((c) => c.name === name)!);
+  return columnMapping({ schema: 'db', name: 't' }, targets, checksumColumns(COLUMNS).covered, 'error', true);
+}
+
+async function bySink(data: Buffer, chunkSize: number, columns: readonly string[] | undefined, rowsPerBatch: number): Promise<Encoded> {
+  const collector = new Collector(mappingFor(columns), rowsPerBatch);
+  for await (const group of readSqlRowsInto(chunked(data, chunkSize), { path: 'x.sql' }, collector)) void group;
+  collector.finish();
+  return collector.result;
+}
+
+async function byValues(data: Buffer, columns: readonly string[] | undefined, rowsPerBatch: number): Promise<Encoded> {
+  const collector = new Collector(mappingFor(columns), rowsPerBatch);
+  for await (const rows of readSqlRows(chunked(data, 4096), { path: 'x.sql' })) {
+    for (const row of rows) collector.addRow(row);
+  }
+  collector.finish();
+  return collector.result;
+}
+
+/** Each row's CRC the general way: every value through its canonical form, in the table's column order. */
+async function referenceCrcs(data: Buffer, columns: readonly string[] | undefined): Promise<Array<number | undefined>> {
+  const covered = checksumColumns(COLUMNS).covered;
+  const checksummer = new RowChecksummer(covered);
+  const names = columns ?? COLUMNS.map((c) => c.name);
+  const crcs: Array<number | undefined> = [];
+  for await (const rows of readSqlRows(chunked(data, 4096), { path: 'x.sql' })) {
+    for (const row of rows) {
+      checksummer.startRow();
+      covered.forEach(({ column }, slot) => {
+        const value = row.values[names.indexOf(column.name)];
+        if (value === null) checksummer.nullValue(slot);
+        else checksummer.value(slot, value);
+      });
+      crcs.push(checksummer.endRow(true));
+    }
+  }
+  return crcs;
+}
+
+function shape(encoded: Encoded): { loads: string[]; inserts: string[][]; crcs: Array<number | undefined> } {
+  return {
+    loads: encoded.batches.map((batch) => (batch.load ? batch.load.bytes().toString('latin1') : '(insert)')),
+    inserts: encoded.batches.map((batch) => (batch.load ? batch.load.insertRows().rows : batch.rows)),
+    crcs: encoded.crcs,
+  };
+}
+
+test('values written straight from the file make the same batches and checksums as SourceValue objects, however the input is split', async () => {
+  for (const seed of [1, 2, 3]) {
+    const data = dump(seed, 300, undefined);
+    const reference = shape(await byValues(data, undefined, 7));
+    // Mostly INSERT batches (odd literals are common here), and some that go as LOAD DATA.
+    assert.ok(reference.loads.some((load) => load !== '(insert)'));
+    assert.ok(reference.loads.some((load) => load === '(insert)'));
+    assert.deepEqual(reference.crcs, await referenceCrcs(data, undefined));
+    assert.ok(reference.crcs.some((crc) => crc !== undefined));
+    for (const chunkSize of [1, 3, 64, 4096]) assert.deepEqual(shape(await bySink(data, chunkSize, undefined, 7)), reference, `seed ${seed}, ${chunkSize}-byte buffers`);
+  }
+});
+
+test('a column list in another order than the table checksums the values in the table order', async () => {
+  const columns = ['name', 'id', 'kind', 'amount', 'ratio', 'day', 'at', 'tag', 'code'];
+  const data = dump(9, 200, columns);
+  const sink = shape(await bySink(data, 5, columns, 11));
+  assert.deepEqual(sink, shape(await byValues(data, columns, 11)));
+  assert.deepEqual(sink.crcs, await referenceCrcs(data, columns));
+  // A column the list leaves out has no value to compare: those rows' checksums are unknown.
+  const partial = ['name', 'id'];
+  assert.deepEqual(new Set((await bySink(dump(4, 20, partial), 64, partial, 5)).crcs), new Set([undefined]));
+});
+
+test('clean batches go as LOAD DATA with every field escaped; a batch with a literal LOAD DATA cannot carry goes as its INSERT', async () => {
+  const data = Buffer.from(
+    "INSERT INTO t (id, name, amount) VALUES (1,'a\\tb\\\\c\\nd',1.50),(2,NULL,'2.00'),(3,'x''y',-3);\n" + 'INSERT INTO t (id, name, amount) VALUES (4,0x41,1.00),(0x10,\'z\',2.00);\n',
+  );
+  const columns = ['id', 'name', 'amount'];
+  const encoded = await bySink(data, 2, columns, 3);
+  assert.equal(encoded.batches[0].load!.bytes().toString(), '1\ta\\tb\\\\c\\nd\t1.50\n2\t\\N\t2.00\n3\tx\'y\t-3\n');
+  // 0x10 into an INT column is 16 to an INSERT, 0 to LOAD DATA: the batch turns into the INSERT, rows before it included.
+  assert.equal(encoded.batches[1].load, undefined);
+  assert.deepEqual(encoded.batches[1].rows, ["(4,'A',1.00)", "(0x10,'z',2.00)"]);
+});
