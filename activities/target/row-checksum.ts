@@ -164,7 +164,8 @@ export class RowChecksummer {
       for (let i = 0; i < this.columns.length; i++) row.bytes(this.bytes.buffer.subarray(this.starts[i], this.ends[i]));
     }
     // Node 20's crc32 returns 0 for some empty views: an empty row has CRC 0 anyway.
-    return row.length === 0 ? 0 : zlib.crc32(row.view());
+    if (row.length === 0) return 0;
+    return row.length <= SHORT_ROW ? crc32Short(row.buffer, row.length) : zlib.crc32(row.view());
   }
 
   /** `V<length>:<bytes>` for a value the target shows as src[start, end). */
@@ -179,6 +180,25 @@ export class RowChecksummer {
     bytes.range(src, start, end);
     this.ends[index] = bytes.length;
   }
+}
+
+/**
+ * Below this many bytes a table-driven CRC in JS beats zlib.crc32, whose call (and the view it
+ * needs) costs more than the bytes (bench/encode-rows.ts: most rows of a narrow table are this short).
+ */
+const SHORT_ROW = 64;
+const CRC_TABLE = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  CRC_TABLE[n] = c;
+}
+
+/** CRC32 (zlib's) of bytes[0, length). */
+function crc32Short(bytes: Buffer, length: number): number {
+  let crc = -1;
+  for (let i = 0; i < length; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
 }
 
 /** How the target shows a stored value: bytes, or text of one-byte characters. */
