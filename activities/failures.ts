@@ -31,6 +31,12 @@ const transientCodes = new Set([
   'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_ACCESS_DENIED_ERROR', 'ER_QUERY_INTERRUPTED', 'ER_NET_READ_INTERRUPTED',
 ]);
 
+/** A passing condition, or no server's answer at all (the connection, the network): worth retrying. */
+export function isTransient(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return transientCodes.has(code) || !code.startsWith('ER_');
+}
+
 /**
  * What an activity may let out: failures we built pass as they are; anything else loses the
  * statement text and echoed values a driver error carries (row data must not reach history or
@@ -41,7 +47,7 @@ export function toActivityFailure(error: unknown): Error {
   if (!(error instanceof Error)) return new Error(String(error));
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const message = withoutValues(error.message).replace(/ near '[\s\S]*' at line \d+/, ' (statement not shown)');
-  if (transientCodes.has(code) || code === '' || !code.startsWith('ER_')) {
+  if (isTransient(error)) {
     const clean = new Error(code && !message.includes(code) ? `${code}: ${message}` : message);
     clean.name = error.name === 'Error' ? 'TransientError' : error.name;
     return clean;

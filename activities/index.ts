@@ -7,6 +7,14 @@ import { importChunk as importChunkRows } from './import-chunk';
 import { planChunks, type ChunkBoundaries } from './source/plan-chunks';
 import { planSource as planSourceFiles } from './source/plan-source';
 import { deleteTableProgress, deleteTaskProgress, ensureProgressTable } from './target/chunk-progress';
+import {
+  addBackBeforeRemove,
+  addBackTaskDeferredIndexes,
+  addDeferredIndexes as addBackDeferredIndexes,
+  deferSecondaryIndexes,
+  ensureDeferredIndexTable,
+  forgetTaskDeferredIndexes,
+} from './target/deferred-indexes';
 import { destroyTargetTable } from './target/destroy-table';
 import { precheckTargetTables, type PrecheckInput } from './target/precheck';
 import { restoreDatabase, restoreTable, restoreView } from './target/restore-schema';
@@ -26,6 +34,15 @@ export interface ActivityDependencies extends CheckpointDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const { pool } = deps;
   const heartbeat = (details?: unknown) => Context.current().heartbeat(details);
+  /** For one long statement, which cannot heartbeat by itself. */
+  const heartbeating = async <T>(work: () => Promise<T>): Promise<T> => {
+    const timer = setInterval(() => heartbeat(), 5_000);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
+  };
   return sanitized({
     async planSource(settings: TaskSettings): Promise<SourcePlan> {
       return planSourceFiles(settings);
@@ -33,16 +50,26 @@ export function createActivities(deps: ActivityDependencies) {
 
     async prepareTarget(settings: TaskSettings): Promise<void> {
       await ensureProgressTable(pool, settings.taskInfoSchema);
+      await ensureDeferredIndexTable(pool, settings.taskInfoSchema);
     },
 
-    async restoreSchemas(input: { databases: DatabasePlan[]; tables: TablePlan[] }): Promise<void> {
+    /** `settings` is absent in tasks started before add-index-by-sql: nothing is deferred. */
+    async restoreSchemas(input: { databases: DatabasePlan[]; tables: TablePlan[]; settings?: TaskSettings }): Promise<void> {
       for (const database of input.databases) {
         heartbeat();
         await restoreDatabase(pool, database);
       }
+      const created: TablePlan[] = [];
       for (const table of input.tables) {
         heartbeat();
-        await restoreTable(pool, table);
+        if ((await restoreTable(pool, table)) === 'created') created.push(table);
+      }
+      // Once every table exists, so that a foreign key from a table created later is seen. A retry
+      // finds the tables existing and defers nothing more; the end step repairs what it left.
+      if (!input.settings?.deferIndexes) return;
+      for (const table of created) {
+        heartbeat();
+        await deferSecondaryIndexes(pool, input.settings, table);
       }
     },
 
@@ -60,21 +87,16 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     async verifyTable(input: VerifyInput): Promise<VerifyResult> {
-      const timer = setInterval(() => heartbeat(), 5_000);
-      try {
-        return await verifyTableContents(pool, input);
-      } finally {
-        clearInterval(timer);
-      }
+      return heartbeating(() => verifyTableContents(pool, input));
+    },
+
+    /** The secondary indexes deferred while loading, added back; returns the names added. */
+    async addDeferredIndexes(input: { settings: TaskSettings; table: { key: string; schema: string; name: string } }): Promise<string[]> {
+      return heartbeating(() => addBackDeferredIndexes(pool, input.settings, input.table));
     },
 
     async analyzeTable(input: { table: { schema: string; name: string } }): Promise<void> {
-      const timer = setInterval(() => heartbeat(), 5_000);
-      try {
-        await pool.query(`ANALYZE TABLE ${qualifiedName(input.table.schema, input.table.name)}`);
-      } finally {
-        clearInterval(timer);
-      }
+      await heartbeating(() => pool.query(`ANALYZE TABLE ${qualifiedName(input.table.schema, input.table.name)}`));
     },
 
     async restoreViews(input: { views: ViewPlan[] }): Promise<void> {
@@ -88,7 +110,9 @@ export function createActivities(deps: ActivityDependencies) {
       await destroyTargetTable(pool, input.settings, input.table);
     },
 
+    /** `--checkpoint-remove`: the table leaves the task but stays in the target, with its indexes. */
     async forgetTableProgress(input: { settings: TaskSettings; tableKey: string }): Promise<void> {
+      await heartbeating(() => addBackBeforeRemove(pool, input.settings, input.tableKey));
       await deleteTableProgress(pool, input.settings.taskInfoSchema, input.settings.taskId, input.tableKey);
     },
 
@@ -106,7 +130,9 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     async forgetTaskProgress(settings: TaskSettings): Promise<void> {
+      await heartbeating(() => addBackTaskDeferredIndexes(pool, settings));
       await deleteTaskProgress(pool, settings.taskInfoSchema, settings.taskId);
+      await forgetTaskDeferredIndexes(pool, settings);
     },
   });
 }

@@ -45,6 +45,11 @@ export interface TaskSettings {
    * task. Absent in tasks started before it existed: 0, the first one fails its table.
    */
   conflictThreshold?: number;
+  /**
+   * `[tikv-importer] add-index-by-sql`: a table Tempest creates loads without its plain secondary
+   * indexes, added back in one ALTER once its rows are in. Absent in tasks started before it: false.
+   */
+  deferIndexes?: boolean;
   taskInfoSchema: string;
   checksum: PostRestoreLevel;
   analyze: PostRestoreLevel;

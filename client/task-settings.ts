@@ -45,6 +45,7 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
     batchBytes: importer['logical-import-batch-size'],
     batchRows: importer['logical-import-batch-rows'],
     writeMethod: importer['logical-import-method'],
+    deferIndexes: importer['add-index-by-sql'],
     maxError: lightning['max-error'],
     conflictThreshold: config.conflict.threshold ?? 0,
     taskInfoSchema: lightning['task-info-schema-name'],

@@ -26,7 +26,7 @@ const { planTableChunks } = proxyActivities<Activities>({
   retry: { maximumInterval: '30 seconds' },
 });
 
-const { verifyTable, analyzeTable } = proxyActivities<Activities>({
+const { verifyTable, addDeferredIndexes, analyzeTable } = proxyActivities<Activities>({
   startToCloseTimeout: '1 day',
   heartbeatTimeout: '1 minute',
   retry: { maximumInterval: '1 minute' },
@@ -34,7 +34,8 @@ const { verifyTable, analyzeTable } = proxyActivities<Activities>({
 
 /**
  * One target table: cut its files into chunks, import the chunks (at most region-concurrency at
- * once), then verify the table against the source and analyze it.
+ * once), then verify the table against the source, add back the indexes deferred while loading,
+ * and analyze it.
  */
 export async function importTable({ settings, table, boundaries }: ImportTableInput): Promise<ImportTableResult> {
   const progress: TableProgress = { key: table.key, status: CheckpointStatus.loaded, chunks: [] };
@@ -90,6 +91,13 @@ export async function importTable({ settings, table, boundaries }: ImportTableIn
     else {
       verify = await verifyTable({ settings, table: tableRef });
       progress.status = verify.status === 'checksummed' ? CheckpointStatus.checksummed : CheckpointStatus.checksumSkipped;
+    }
+
+    // Only in tasks that may have deferred any: older histories replay without this step.
+    stage = CheckpointStatus.indexAdded;
+    if (settings.deferIndexes) {
+      await addDeferredIndexes({ settings, table: tableRef });
+      progress.status = CheckpointStatus.indexAdded;
     }
 
     stage = CheckpointStatus.analyzed;

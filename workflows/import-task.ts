@@ -96,7 +96,7 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
     const keeping = settings.checkpoint.enable ? keepCheckpoint(checkpointInput) : undefined;
     if (!settings.noSchema) {
       state.phase = 'restoring schemas';
-      await restoreSchemas({ databases: plan.databases, tables: plan.tables });
+      await restoreSchemas({ databases: plan.databases, tables: plan.tables, settings });
     }
     state.phase = 'prechecking';
     await precheckTables({ taskId: settings.taskId, taskInfoSchema: settings.taskInfoSchema, tables: plan.tables });

@@ -5,6 +5,7 @@ import { planChunks } from '../../activities/source/plan-chunks';
 import { planSource } from '../../activities/source/plan-source';
 import { deleteTaskProgress, ensureProgressTable } from '../../activities/target/chunk-progress';
 import { createTargetPool } from '../../activities/target/connection';
+import { addDeferredIndexes, deferSecondaryIndexes, ensureDeferredIndexTable, forgetTaskDeferredIndexes } from '../../activities/target/deferred-indexes';
 import { precheckTargetTables } from '../../activities/target/precheck';
 import { restoreDatabase, restoreTable } from '../../activities/target/restore-schema';
 import { verifyTable } from '../../activities/target/verify-table';
@@ -63,13 +64,19 @@ export async function importConfigDirectly(configPath: string): Promise<DirectIm
   }
 }
 
-/** Plans, restores schemas, prechecks, imports every chunk (region-concurrency of them at once) and verifies each table. */
+/**
+ * Plans, restores schemas (deferring indexes), prechecks, imports every chunk (region-concurrency of
+ * them at once), verifies each table and adds its deferred indexes back.
+ */
 export async function importDirectly(pool: Pool, settings: TaskSettings, chunkContext: DirectChunkContext = {}): Promise<DirectImportOutcome> {
   const plan = await planSource(settings);
   await ensureProgressTable(pool, settings.taskInfoSchema);
+  await ensureDeferredIndexTable(pool, settings.taskInfoSchema);
   if (!settings.noSchema) {
     for (const database of plan.databases) await restoreDatabase(pool, database);
-    for (const table of plan.tables) await restoreTable(pool, table);
+    const created = [];
+    for (const table of plan.tables) if ((await restoreTable(pool, table)) === 'created') created.push(table);
+    if (settings.deferIndexes) for (const table of created) await deferSecondaryIndexes(pool, settings, table);
   }
   await precheckTargetTables(pool, { taskId: settings.taskId, taskInfoSchema: settings.taskInfoSchema, tables: plan.tables }, () => undefined);
   const tables: DirectTableOutcome[] = [];
@@ -87,8 +94,11 @@ export async function importDirectly(pool: Pool, settings: TaskSettings, chunkCo
       }
     };
     await Promise.all(Array.from({ length: Math.min(settings.regionConcurrency, chunks.length) }, lane));
-    tables.push({ key: table.key, chunks, rows, verify: await verifyTable(pool, { settings, table: tableRef }) });
+    const verify = await verifyTable(pool, { settings, table: tableRef });
+    if (settings.deferIndexes) await addDeferredIndexes(pool, settings, tableRef);
+    tables.push({ key: table.key, chunks, rows, verify });
   }
   await deleteTaskProgress(pool, settings.taskInfoSchema, settings.taskId);
+  await forgetTaskDeferredIndexes(pool, settings);
   return { settings, plan, tables };
 }

@@ -1,7 +1,9 @@
 /**
  * Records the histories that the replay test replays: run it when a deliberate change to the
  * workflows makes old histories obsolete (and say so: in-flight imports of the old shape break).
- *   node dist/test/helpers/record-histories.js
+ *   node dist/test/helpers/record-histories.js [label]
+ * With a label, the histories are added beside the others (import-task-{label}.json, …) instead of
+ * replacing them: for a new shape of task (a new setting) while tasks of the old shape still run.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import { fetchTaskHistories } from './task-histories';
 
 const fixtures = path.resolve(__dirname, '../../../test/fixtures/histories');
 
-async function main(): Promise<void> {
+async function main(label: string | undefined): Promise<void> {
   const env = await startTemporal();
   const db = await adminConnection();
   const dir = makeTempDir('tempest-record');
@@ -29,7 +31,8 @@ async function main(): Promise<void> {
     });
     fs.mkdirSync(fixtures, { recursive: true });
     histories.forEach((recorded, index) => {
-      const type = index === 0 ? 'import-task' : `import-table-${index}`;
+      const suffix = label ? `-${label}` : '';
+      const type = index === 0 ? `import-task${suffix}` : `import-table${suffix}-${index}`;
       const history = JSON.parse(historyToJSON(recorded.history as never));
       fs.writeFileSync(path.join(fixtures, `${type}.json`), JSON.stringify({ workflowId: recorded.workflowId, history }));
     });
@@ -42,4 +45,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+void main(process.argv[2]);

@@ -61,6 +61,18 @@ test('unknown keys and wrong types are errors naming the key', () => {
   assert.throws(() => loadConfig(configFile('[tidb]\nport = 3306\n')), /\[mydumper\]/, 'the source directory is required');
 });
 
+test('[tikv-importer] add-index-by-sql defers secondary indexes unless set to false; it must be a boolean', () => {
+  const byDefault = taskSettingsOf(loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n')));
+  assert.equal(byDefault.deferIndexes, true, 'on by default, unlike Lightning (whose key is for its physical mode)');
+  const off = taskSettingsOf(loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tikv-importer]\nadd-index-by-sql = false\n')));
+  assert.equal(off.deferIndexes, false);
+  assert.throws(
+    () => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tikv-importer]\nadd-index-by-sql = "yes"\n')),
+    /\[tikv-importer\] add-index-by-sql: expected boolean/,
+  );
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tikv-importer]\nadd-indexes-by-sql = false\n')), /unknown key \[tikv-importer\] add-indexes-by-sql/);
+});
+
 test('a TOML syntax error names the line; the local backend is refused with what to set', () => {
   assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tidb\nport = 1\n')), /line 3/);
   assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tikv-importer]\nbackend = "local"\n')), /Set backend = "tidb"/);
