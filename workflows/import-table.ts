@@ -85,6 +85,13 @@ export async function importTable({ settings, table, boundaries }: ImportTableIn
     progress.status = CheckpointStatus.allWritten;
     const rows = progress.chunks.reduce((sum, chunk) => sum + chunk.rows, 0);
 
+    // The deferred indexes are built while the checksum is computed: both only read the rows, and
+    // each alone keeps one core of the target busy (at the last table's end, nothing else does).
+    // Only in tasks that may have deferred any: older histories replay without this step.
+    const indexing = settings.deferIndexes ? addDeferredIndexes({ settings, table: tableRef }) : undefined;
+    // Awaited below, after the check: a mismatch is the failure to report first.
+    indexing?.catch(() => undefined);
+
     let verify: VerifyResult | undefined;
     stage = CheckpointStatus.checksummed;
     if (settings.checksum === 'off') progress.status = CheckpointStatus.checksumSkipped;
@@ -93,10 +100,9 @@ export async function importTable({ settings, table, boundaries }: ImportTableIn
       progress.status = verify.status === 'checksummed' ? CheckpointStatus.checksummed : CheckpointStatus.checksumSkipped;
     }
 
-    // Only in tasks that may have deferred any: older histories replay without this step.
     stage = CheckpointStatus.indexAdded;
-    if (settings.deferIndexes) {
-      await addDeferredIndexes({ settings, table: tableRef });
+    if (indexing) {
+      await indexing;
       progress.status = CheckpointStatus.indexAdded;
     }
 
