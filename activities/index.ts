@@ -54,7 +54,8 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     /** `settings` is absent in tasks started before add-index-by-sql: nothing is deferred. */
-    async restoreSchemas(input: { databases: DatabasePlan[]; tables: TablePlan[]; settings?: TaskSettings }): Promise<void> {
+    /** Returns the keys of the tables whose indexes wait for their rows. */
+    async restoreSchemas(input: { databases: DatabasePlan[]; tables: TablePlan[]; settings?: TaskSettings }): Promise<string[]> {
       for (const database of input.databases) {
         heartbeat();
         await restoreDatabase(pool, database);
@@ -66,11 +67,13 @@ export function createActivities(deps: ActivityDependencies) {
       }
       // Once every table exists, so that a foreign key from a table created later is seen. A retry
       // finds the tables existing and defers nothing more; the end step repairs what it left.
-      if (!input.settings?.deferIndexes) return;
+      const deferred: string[] = [];
+      if (!input.settings?.deferIndexes) return deferred;
       for (const table of created) {
         heartbeat();
-        await deferSecondaryIndexes(pool, input.settings, table);
+        if ((await deferSecondaryIndexes(pool, input.settings, table)).length > 0) deferred.push(table.key);
       }
+      return deferred;
     },
 
     async precheckTables(input: PrecheckInput): Promise<void> {

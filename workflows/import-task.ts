@@ -94,15 +94,17 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
     const takenOver = settings.checkpoint.enable ? await takeOverCheckpoint({ settings, tables: plan.tables }) : undefined;
     if (takenOver) state.takenOver = { source: takenOver.source, tables: takenOver.tables, chunks: takenOver.chunks, rows: takenOver.rows };
     const keeping = settings.checkpoint.enable ? keepCheckpoint(checkpointInput) : undefined;
+    // Tasks started before restoreSchemas said which tables wait for their indexes got nothing back.
+    let deferredIndexTables: string[] = [];
     if (!settings.noSchema) {
       state.phase = 'restoring schemas';
-      await restoreSchemas({ databases: plan.databases, tables: plan.tables, settings });
+      deferredIndexTables = (await restoreSchemas({ databases: plan.databases, tables: plan.tables, settings })) ?? [];
     }
     state.phase = 'prechecking';
     await precheckTables({ taskId: settings.taskId, taskInfoSchema: settings.taskInfoSchema, tables: plan.tables });
 
     state.phase = 'importing';
-    queue.push(...plan.tables.map((_, index) => index));
+    queue.push(...importOrder(plan.tables, deferredIndexTables));
     await importQueuedTables(settings, plan.tables, state, queue, destroyBeforeImport, takenOver?.chunkBoundaries ?? {});
 
     if (!settings.noSchema && plan.views.length > 0) {
@@ -123,6 +125,17 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
     state.error = error instanceof Error ? error.message : String(error);
     throw error;
   }
+}
+
+/**
+ * The order tables start in: those whose indexes are built after their rows first, so that the
+ * build (one core of the target, for a while) overlaps other tables' loading instead of running
+ * alone at the end; the others as planned.
+ */
+function importOrder(tables: readonly TablePlan[], deferredIndexTables: readonly string[]): number[] {
+  const indexes = tables.map((_, index) => index);
+  const first = indexes.filter((index) => deferredIndexTables.includes(tables[index].key));
+  return [...first, ...indexes.filter((index) => !deferredIndexTables.includes(tables[index].key))];
 }
 
 /**

@@ -173,6 +173,25 @@ test('an import leaves the table as its schema file describes, with its rows, an
   assert.deepEqual(await addedIndexesInHistory(`${handle.workflowId}/\`${dump.schema}\`.\`items\``), plainKeys, 'the table workflow added back exactly the plain keys');
 });
 
+test('a table whose keys wait for its rows starts before the tables planned ahead of it, so that its index build overlaps their loading', async () => {
+  const dump = await writeDump('tempest_defer_order');
+  // Planned first (names sort), with no key to defer.
+  fs.writeFileSync(path.join(dump.source, `${dump.schema}.aaa_plain-schema.sql`), 'CREATE TABLE `aaa_plain` (`id` int NOT NULL, PRIMARY KEY (`id`));\n');
+  fs.writeFileSync(path.join(dump.source, `${dump.schema}.aaa_plain.000000000.sql`), 'INSERT INTO `aaa_plain` VALUES (1),(2),(3);\n');
+  const config = writeConfig(path.join(dir, `${dump.schema}-config`), { sourceDir: dump.source, temporalAddress: env!.address, taskQueue: uniqueName('q'), taskInfoSchema: dump.info });
+  const handle = await startImport(env!.client, config);
+  const result = await withWorker(env!.nativeConnection, env!.address, config, () => handle.result());
+  assert.deepEqual(
+    result.tables.map((table) => table.key),
+    [`\`${dump.schema}\`.\`aaa_plain\``, `\`${dump.schema}\`.\`items\``],
+    'the tables are listed as planned',
+  );
+  const events = (await handle.fetchHistory()).events ?? [];
+  const started = events.flatMap((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []);
+  assert.deepEqual(started, [`${handle.workflowId}/\`${dump.schema}\`.\`items\``, `${handle.workflowId}/\`${dump.schema}\`.\`aaa_plain\``]);
+  await assertSameAsSchemaFile(dump);
+});
+
 /** What each addDeferredIndexes activity of a table workflow returned. */
 async function addedIndexesInHistory(workflowId: string): Promise<string[]> {
   const history = await env!.client.workflow.getHandle(workflowId).fetchHistory();
