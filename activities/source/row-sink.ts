@@ -10,8 +10,8 @@ export interface RowSink {
   /** A row starts; `columns` names its values' columns when the file says (an INSERT's column list). */
   startRow(columns: readonly string[] | undefined): void;
   nullValue(): void;
-  /** A quoted string with body buf[start, end); `escaped`: the body holds backslash escapes or doubled `quote`s. */
-  quotedValue(buf: Buffer, start: number, end: number, escaped: boolean, quote: number): void;
+  /** A quoted string with body buf[start, end), which holds what `body` says. */
+  quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void;
   /** An unquoted literal to send as it is written, buf[start, end): a number, `0x…`, TRUE or FALSE. */
   literalValue(buf: Buffer, start: number, end: number): void;
   /** A value the reader had to build (see SourceValue): a string's bytes, or a literal's text. */
@@ -21,6 +21,13 @@ export interface RowSink {
   /** The row started is not complete in the bytes received so far, or is malformed: forget its values. */
   abandonRow(): void;
 }
+
+/**
+ * What the body of a quoted string holds, as its reader saw while finding its end: `escaped`,
+ * backslash escapes or doubled quotes; `controls`, no escapes but raw tab, newline or NUL bytes;
+ * `plain`, none of those (its bytes are the value, and need no escaping in a tab-separated row).
+ */
+export type StringBody = 'plain' | 'controls' | 'escaped';
 
 /** Collects rows as SourceRow objects, each value a SourceValue. */
 export class ValuesSink implements RowSink {
@@ -44,8 +51,8 @@ export class ValuesSink implements RowSink {
     this.values.push(null);
   }
 
-  quotedValue(buf: Buffer, start: number, end: number, escaped: boolean, quote: number): void {
-    this.values.push(sqlStringBytes(buf, start, end, escaped, quote));
+  quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
+    this.values.push(sqlStringBytes(buf, start, end, body === 'escaped', quote));
   }
 
   literalValue(buf: Buffer, start: number, end: number): void {

@@ -26,7 +26,7 @@
  */
 import { driveParser } from './drive-parser';
 import { SourceFormatError, type SourceRow } from './row';
-import { latin1, ValuesSink, type RowSink } from './row-sink';
+import { latin1, ValuesSink, type RowSink, type StringBody } from './row-sink';
 
 export interface SqlReadOptions {
   /** Only used in error messages. */
@@ -127,8 +127,8 @@ class SqlParser<T> {
   private completed = 0;
   /** True between the sink's startRow and endRow: a step that stops short must abandon the row. */
   private inRow = false;
-  /** Set by stringEnd: whether the string it scanned holds a backslash or a doubled quote. */
-  private stringEscaped = false;
+  /** Set by stringEnd: what the body of the string it scanned holds. */
+  private stringBody: StringBody = 'plain';
 
   /** `collect` hands back what the sink gathered from the rows completed by one feed. */
   constructor(
@@ -611,20 +611,23 @@ class SqlParser<T> {
     const s = this.pos;
     const end = this.stringEnd(s, q);
     this.pos = end;
-    this.sink.quotedValue(this.buf, s + 1, end - 1, this.stringEscaped, q);
+    this.sink.quotedValue(this.buf, s + 1, end - 1, this.stringBody, q);
   }
 
   /** End (just past the closing quote) of the string starting at `s`. */
   private stringEnd(s: number, q: number): number {
     const buf = this.buf;
     const n = buf.length;
+    const stops = q === SQUOTE ? SINGLE_QUOTED_STOPS : DOUBLE_QUOTED_STOPS;
     let escaped = false;
+    let controls = false;
     let i = s + 1;
     for (;;) {
       // The hot loop: plain bytes of the string.
       while (i < n) {
-        const c = buf[i];
-        if (c === q || c === BACKSLASH) break;
+        const stop = stops[buf[i]];
+        if (stop === STOP_END) break;
+        if (stop === STOP_CONTROL) controls = true;
         i++;
       }
       if (i + 1 >= n) {
@@ -645,26 +648,29 @@ class SqlParser<T> {
         break;
       }
     }
-    this.stringEscaped = escaped;
+    this.stringBody = escaped ? 'escaped' : controls ? 'controls' : 'plain';
     return i;
   }
 
   /** A number: `[+-] digits [. digits] [e [+-] digits]` (at least one digit before the exponent), sent as written. */
   private number(): void {
+    const buf = this.buf;
+    const n = buf.length;
     const s = this.pos;
     let i = s;
-    let c = this.at(i);
-    if (c === PLUS || c === MINUS) c = this.at(++i);
+    // Within the bytes received, read them directly; at their end, `at` decides (end of file, or wait for more).
+    let c = i < n ? buf[i] : this.at(i);
+    if (c === PLUS || c === MINUS) c = ++i < n ? buf[i] : this.at(i);
     let digits = 0;
     while (isDigit(c)) {
       digits++;
-      c = this.at(++i);
+      c = ++i < n ? buf[i] : this.at(i);
     }
     if (c === DOT) {
-      c = this.at(++i);
+      c = ++i < n ? buf[i] : this.at(i);
       while (isDigit(c)) {
         digits++;
-        c = this.at(++i);
+        c = ++i < n ? buf[i] : this.at(i);
       }
     }
     if (digits === 0) this.fail(s, `invalid number starting with ${this.found(s)}`);
@@ -679,7 +685,7 @@ class SqlParser<T> {
       }
     }
     this.pos = i;
-    this.sink.literalValue(this.buf, s, i);
+    this.sink.literalValue(buf, s, i);
   }
 
   /** Moves past `0x4142` (sent as written); returns where it ends. */
@@ -760,6 +766,21 @@ class SqlParser<T> {
     this.sink.builtValue(Buffer.from(digits.length % 2 === 1 ? '0' + digits : digits, 'hex'));
   }
 }
+
+/** In a string's body: where a step of the scan ends (its quote, a backslash), and bytes to note (tab, newline, NUL). */
+const STOP_END = 1;
+const STOP_CONTROL = 2;
+function stringStops(quote: number): Uint8Array {
+  const stops = new Uint8Array(256);
+  stops[quote] = STOP_END;
+  stops[BACKSLASH] = STOP_END;
+  stops[TAB] = STOP_CONTROL;
+  stops[LF] = STOP_CONTROL;
+  stops[0] = STOP_CONTROL;
+  return stops;
+}
+const SINGLE_QUOTED_STOPS = stringStops(SQUOTE);
+const DOUBLE_QUOTED_STOPS = stringStops(DQUOTE);
 
 const BITS = new Uint8Array(256);
 BITS[0x30] = 1;

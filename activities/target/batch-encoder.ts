@@ -1,5 +1,5 @@
 import type { SourceRow } from '../source/row';
-import { latin1, type RowSink } from '../source/row-sink';
+import { latin1, type RowSink, type StringBody } from '../source/row-sink';
 import { unescapeSqlInto } from '../source/sql-string';
 import { ByteBuilder } from './byte-builder';
 import { InsertStatement } from './insert-statement';
@@ -133,11 +133,11 @@ export class BatchEncoder {
   }
 
   /** A quoted string's body buf[start, end), escapes unresolved. */
-  quotedValue(buf: Buffer, start: number, end: number, escaped: boolean, quote: number): void {
-    if (!escaped) return this.stringValue(buf, start, end);
+  quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
+    if (body !== 'escaped') return this.stringValue(buf, start, end, body === 'plain');
     this.scratch.length = 0;
     this.scratch.reserve(end - start);
-    this.stringValue(this.scratch.buffer, 0, unescapeSqlInto(buf, start, end, quote, this.scratch.buffer, 0));
+    this.stringValue(this.scratch.buffer, 0, unescapeSqlInto(buf, start, end, quote, this.scratch.buffer, 0), false);
   }
 
   /** An unquoted literal's text buf[start, end), sent as written. */
@@ -151,7 +151,7 @@ export class BatchEncoder {
 
   /** A value as a SourceValue holds it: a string's bytes, or a literal's text. */
   builtValue(value: Buffer | string): void {
-    if (typeof value !== 'string') return this.stringValue(value, 0, value.length);
+    if (typeof value !== 'string') return this.stringValue(value, 0, value.length, false);
     const text = Buffer.from(value, 'latin1');
     this.literalValue(text, 0, text.length);
   }
@@ -195,9 +195,10 @@ export class BatchEncoder {
     this.spareLoads.push(load);
   }
 
-  private stringValue(src: Buffer, start: number, end: number): void {
+  /** `plain`: the bytes hold no tab, newline, NUL or backslash. */
+  private stringValue(src: Buffer, start: number, end: number, plain: boolean): void {
     const index = this.valueIndex++;
-    if (this.load) this.load.stringField(src, start, end);
+    if (this.load) this.load.stringField(src, start, end, plain);
     else this.insertPart(index, quoteBytes(src.subarray(start, end)));
     const slot = this.slotOf(index);
     if (slot >= 0) this.checksummer!.stringValue(slot, src, start, end);
@@ -247,8 +248,8 @@ export abstract class EncodingSink implements RowSink {
     this.encoder.nullValue();
   }
 
-  quotedValue(buf: Buffer, start: number, end: number, escaped: boolean, quote: number): void {
-    this.encoder.quotedValue(buf, start, end, escaped, quote);
+  quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
+    this.encoder.quotedValue(buf, start, end, body, quote);
   }
 
   literalValue(buf: Buffer, start: number, end: number): void {

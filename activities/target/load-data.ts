@@ -116,10 +116,11 @@ export class LoadDataRows {
     this.out.byte(0x4e); // N
   }
 
-  /** A string's bytes, src[start, end). */
-  stringField(src: Buffer, start: number, end: number): void {
+  /** A string's bytes, src[start, end); `plain` when they hold no tab, newline, NUL or backslash (nothing to escape). */
+  stringField(src: Buffer, start: number, end: number, plain: boolean): void {
     this.field(0);
-    this.escaped(src, start, end);
+    if (plain) this.out.range(src, start, end);
+    else this.escaped(src, start, end);
   }
 
   /**
@@ -140,7 +141,7 @@ export class LoadDataRows {
       // 0x… in a string column is the bytes it spells (an odd digit count is padded on the left).
       const digits = src.toString('latin1', start + 2, end);
       const bytes = Buffer.from(digits.length % 2 === 1 ? '0' + digits : digits, 'hex');
-      this.stringField(bytes, 0, bytes.length);
+      this.stringField(bytes, 0, bytes.length, false);
       return true;
     }
     if (kind === 'number' ? !isPlainNumber(src, start, end) : !isCanonicalNumber(src, start, end)) return false;

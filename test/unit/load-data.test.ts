@@ -9,7 +9,7 @@ function append(load: LoadDataRows, values: Array<Buffer | string | null>, kinds
   load.startRow();
   for (const [index, value] of values.entries()) {
     if (value === null) load.nullField();
-    else if (typeof value !== 'string') load.stringField(value, 0, value.length);
+    else if (typeof value !== 'string') load.stringField(value, 0, value.length, false);
     else if (!load.literalField(Buffer.from(value, 'latin1'), 0, value.length, kinds[index])) {
       load.abandonRow();
       return false;
@@ -68,7 +68,7 @@ test('a batch turns back into the INSERT rows it stands for: literals as written
   append(load, ['7', '0x41', '12'], kinds);
   load.startRow();
   load.literalField(Buffer.from('42'), 0, 2, 'number');
-  load.stringField(Buffer.from(''), 0, 0);
+  load.stringField(Buffer.from(''), 0, 0, true);
   assert.deepEqual(load.insertRows(), {
     rows: [String.raw`(-1.5e3,'tab	nl\nbs\\nul\0q\'',NULL)`, String.raw`(1,'\\N','')`, `(7,'A',12)`],
     startedRow: ['42', "''"],
