@@ -101,6 +101,18 @@ async function writeDump(prefix: string, options: { duplicateCode?: boolean } = 
   return { schema, source, reference, info, dataFiles };
 }
 
+/** A dump to import without Temporal: its settings, a pool of its config, and its table. */
+async function directScenario(prefix: string) {
+  const dump = await writeDump(prefix);
+  const config = directConfig(dump);
+  return { dump, settings: settingsOfConfig(config), pool: poolOfConfig(config), table: { key: `\`${dump.schema}\`.\`items\``, schema: dump.schema, name: 'items' } };
+}
+
+/** A config importing `dump` through the test's Temporal, on a task queue of its own. */
+function configFor(dump: Dump): string {
+  return writeConfig(path.join(dir, `${dump.schema}-config`), { sourceDir: dump.source, temporalAddress: env!.address, taskQueue: uniqueName('q'), taskInfoSchema: dump.info });
+}
+
 async function showCreateTable(schema: string, table = 'items'): Promise<string> {
   const [rows] = await scratch.db.query<RowDataPacket[]>(`SHOW CREATE TABLE \`${schema}\`.\`${table}\``);
   return String(rows[0]['Create Table']);
@@ -156,12 +168,7 @@ function createActivitiesFor(pool: Pool) {
 
 test('an import leaves the table as its schema file describes, with its rows, and nothing recorded', async () => {
   const dump = await writeDump('tempest_defer_full');
-  const config = writeConfig(path.join(dir, `${dump.schema}-config`), {
-    sourceDir: dump.source,
-    temporalAddress: env!.address,
-    taskQueue: uniqueName('q'),
-    taskInfoSchema: dump.info,
-  });
+  const config = configFor(dump);
   const handle = await startImport(env!.client, config);
   const result = await withWorker(env!.nativeConnection, env!.address, config, () => handle.result());
   assert.equal(result.tables[0].status, CheckpointStatus.analyzed);
@@ -178,7 +185,7 @@ test('a table whose keys wait for its rows starts before the tables planned ahea
   // Planned first (names sort), with no key to defer.
   fs.writeFileSync(path.join(dump.source, `${dump.schema}.aaa_plain-schema.sql`), 'CREATE TABLE `aaa_plain` (`id` int NOT NULL, PRIMARY KEY (`id`));\n');
   fs.writeFileSync(path.join(dump.source, `${dump.schema}.aaa_plain.000000000.sql`), 'INSERT INTO `aaa_plain` VALUES (1),(2),(3);\n');
-  const config = writeConfig(path.join(dir, `${dump.schema}-config`), { sourceDir: dump.source, temporalAddress: env!.address, taskQueue: uniqueName('q'), taskInfoSchema: dump.info });
+  const config = configFor(dump);
   const handle = await startImport(env!.client, config);
   const result = await withWorker(env!.nativeConnection, env!.address, config, () => handle.result());
   assert.deepEqual(
@@ -248,13 +255,10 @@ test('with add-index-by-sql = false the keys are never dropped', async () => {
 });
 
 test('the schemas activity defers only with add-index-by-sql, and only for tables it creates', async () => {
-  const dump = await writeDump('tempest_defer_activity');
-  const config = directConfig(dump);
-  const pool = poolOfConfig(config);
+  const { dump, settings, pool } = await directScenario('tempest_defer_activity');
   const activities = createActivitiesFor(pool);
   const activity = new MockActivityEnvironment();
   try {
-    const settings = settingsOfConfig(config);
     const plan = await planSource(settings);
     await activity.run(activities.prepareTarget, settings);
     // A task started before add-index-by-sql passes no settings; one with it off passes false.
@@ -310,11 +314,7 @@ test('a table with a foreign key, or one a foreign key points at, keeps its keys
 });
 
 test('after a crash, the end step adds only what is missing: recorded but never dropped, or partly added back', async () => {
-  const dump = await writeDump('tempest_defer_crash');
-  const config = directConfig(dump);
-  const settings = settingsOfConfig(config);
-  const pool = poolOfConfig(config);
-  const table = { key: `\`${dump.schema}\`.\`items\``, schema: dump.schema, name: 'items' };
+  const { dump, settings, pool, table } = await directScenario('tempest_defer_crash');
   try {
     // Recorded, then a crash before the DROP: every key is still there.
     await restoreItems(pool, { ...settings, deferIndexes: false });
@@ -342,11 +342,7 @@ test('after a crash, the end step adds only what is missing: recorded but never 
 });
 
 test("an earlier attempt's ALTER that finishes while the end step waits for the table: the duplicate name is read again, not a failure", async () => {
-  const dump = await writeDump('tempest_defer_race');
-  const config = directConfig(dump);
-  const settings = settingsOfConfig(config);
-  const pool = poolOfConfig(config);
-  const table = { key: `\`${dump.schema}\`.\`items\``, schema: dump.schema, name: 'items' };
+  const { dump, settings, pool, table } = await directScenario('tempest_defer_race');
   const holder = await adminConnection();
   const earlier = await adminConnection();
   try {
@@ -380,10 +376,7 @@ async function waitForAlters(schema: string, count: number): Promise<void> {
 }
 
 test('--checkpoint-error-destroy forgets the dropped table\'s deferred keys before the new table defers its own', async () => {
-  const dump = await writeDump('tempest_defer_destroy');
-  const config = directConfig(dump);
-  const settings = settingsOfConfig(config);
-  const pool = poolOfConfig(config);
+  const { dump, settings, pool } = await directScenario('tempest_defer_destroy');
   try {
     const { table } = await restoreItems(pool, settings);
     await scratch.db.query(`INSERT INTO \`${dump.schema}\`.items VALUES (1, 'partly', 'loaded', 1, 1, 'row')`);
@@ -401,10 +394,7 @@ test('--checkpoint-error-destroy forgets the dropped table\'s deferred keys befo
 });
 
 test('--checkpoint-remove puts the deferred keys back before the table leaves the task', async () => {
-  const dump = await writeDump('tempest_defer_remove');
-  const config = directConfig(dump);
-  const settings = settingsOfConfig(config);
-  const pool = poolOfConfig(config);
+  const { dump, settings, pool } = await directScenario('tempest_defer_remove');
   try {
     const { table } = await restoreItems(pool, settings);
     const chunk = { taskId: settings.taskId, tableKey: table.key, path: dump.dataFiles[0], offset: 0 };
@@ -437,12 +427,7 @@ test('a server refusing the index build fails the table at "index added", says w
   const dump = await writeDump('tempest_defer_refused');
   const good = fs.statSync(dump.dataFiles[0]).size;
   fs.appendFileSync(dump.dataFiles[0], 'INSERT INTO `items` VALUES (9999, oops);\n');
-  const config = writeConfig(path.join(dir, `${dump.schema}-config`), {
-    sourceDir: dump.source,
-    temporalAddress: env!.address,
-    taskQueue: uniqueName('q'),
-    taskInfoSchema: dump.info,
-  });
+  const config = configFor(dump);
   const key = `\`${dump.schema}\`.\`items\``;
   const handle = await startImport(env!.client, config);
   await withWorker(env!.nativeConnection, env!.address, config, async () => {
@@ -478,12 +463,7 @@ test('a server refusing the index build fails the table at "index added", says w
 test('--checkpoint-remove of a table that failed mid-load: the task finishes and the table has its keys back', async () => {
   const dump = await writeDump('tempest_defer_removed');
   fs.appendFileSync(dump.dataFiles[0], 'INSERT INTO `items` VALUES (9999, oops);\n');
-  const config = writeConfig(path.join(dir, `${dump.schema}-config`), {
-    sourceDir: dump.source,
-    temporalAddress: env!.address,
-    taskQueue: uniqueName('q'),
-    taskInfoSchema: dump.info,
-  });
+  const config = configFor(dump);
   const key = `\`${dump.schema}\`.\`items\``;
   const handle = await startImport(env!.client, config);
   await withWorker(env!.nativeConnection, env!.address, config, async () => {
