@@ -1,13 +1,21 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type ConfigOverrides } from './config/load';
 import type { CheckpointCtlRequest } from '../workflows/definitions';
-import { runCheckpointExport } from './commands/checkpoint-export';
-import { runCtl } from './commands/ctl';
-import { runImport } from './commands/import';
 import { taskSelector } from './commands/operator-help';
-import { runStatus } from './commands/status';
-import { runWorker } from './commands/worker';
+import { embeddedServerOptions, launchDevServer } from './temporal/dev-server';
 import { UserError } from './user-error';
+
+/*
+ * Each command's module (and with it Temporal's SDK, a few hundred milliseconds to load) is loaded
+ * when the command runs: `import` first starts the embedded Temporal server, which boots meanwhile.
+ */
+const commands = {
+  import: () => require('./commands/import') as typeof import('./commands/import'),
+  worker: () => require('./commands/worker') as typeof import('./commands/worker'),
+  status: () => require('./commands/status') as typeof import('./commands/status'),
+  ctl: () => require('./commands/ctl') as typeof import('./commands/ctl'),
+  checkpointExport: () => require('./commands/checkpoint-export') as typeof import('./commands/checkpoint-export'),
+};
 
 const out = (line: string) => process.stdout.write(line + '\n');
 
@@ -70,15 +78,18 @@ async function main(argv: string[]): Promise<number> {
   withConfigFlags(program.command('import').description('import the dump: start the task, or attach to it if it is already running'))
     .addOption(new Option('--detach', 'start the task and return without following it'))
     .action(async (options) => {
-      exitCode = await runImport(configFrom(options), { detach: Boolean(options.detach), selector: taskSelector(options), out });
+      const config = configFrom(options);
+      // With --detach and no address, import refuses at once: nothing to start then.
+      if (!config.temporal.address && !options.detach) await launchDevServer(embeddedServerOptions(config.temporal));
+      exitCode = await commands.import().runImport(config, { detach: Boolean(options.detach), selector: taskSelector(options), out });
     });
 
   withConfigFlags(program.command('worker').description('run a worker for the configured Temporal task queue until stopped')).action(async (options) => {
-    exitCode = await runWorker(configFrom(options), out);
+    exitCode = await commands.worker().runWorker(configFrom(options), out);
   });
 
   withConfigFlags(program.command('status').description('print where the task of this config stands')).action(async (options) => {
-    exitCode = await runStatus(configFrom(options), taskSelector(options), out);
+    exitCode = await commands.status().runStatus(configFrom(options), taskSelector(options), out);
   });
 
   const repeatable = (value: string, previous: string[] = []) => [...previous, value];
@@ -95,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
       add('ignore', options.checkpointErrorIgnore);
       add('destroy', options.checkpointErrorDestroy);
       add('remove', options.checkpointRemove);
-      exitCode = await runCtl(configFrom(options), { requests, dumpDir: options.checkpointDump, selector: taskSelector(options) }, out);
+      exitCode = await commands.ctl().runCtl(configFrom(options), { requests, dumpDir: options.checkpointDump, selector: taskSelector(options) }, out);
     });
 
   withConfigFlags(program.command('checkpoint').command('export').description("write the task's checkpoint in Lightning's file or MySQL format"))
@@ -103,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--output <file>', 'the .pb file of the file driver (default: [checkpoint] dsn)')
     .option('--schema <schema>', 'the schema of the mysql driver (default: [checkpoint] schema)')
     .action(async (options) => {
-      exitCode = await runCheckpointExport(configFrom(options), { driver: options.driver, output: options.output, schema: options.schema }, out);
+      exitCode = await commands.checkpointExport().runCheckpointExport(configFrom(options), { driver: options.driver, output: options.output, schema: options.schema }, out);
     });
 
   await program.parseAsync(argv);

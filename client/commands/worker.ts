@@ -3,8 +3,7 @@ import { createImportWorker } from '../../worker/create-worker';
 import type { Config } from '../config/schema';
 import { installLogging } from '../logging';
 import { workerOptionsOf } from '../worker-options';
-import { defaultStateDir } from '../temporal/connect';
-import { ensureDevServer } from '../temporal/dev-server';
+import { embeddedServerOptions, ensureDevServer } from '../temporal/dev-server';
 
 /**
  * `tempest worker`: runs import workflows and activities for the configured task queue until
@@ -12,9 +11,7 @@ import { ensureDevServer } from '../temporal/dev-server';
  */
 export async function runWorker(config: Config, out: (line: string) => void): Promise<number> {
   const temporal = config.temporal;
-  const address =
-    temporal.address ||
-    (await ensureDevServer({ stateDir: temporal['state-dir'] || defaultStateDir(), port: temporal['dev-server-port'], uiPort: temporal['dev-server-ui-port'] })).address;
+  const address = temporal.address || (await ensureDevServer(embeddedServerOptions(temporal))).address;
   installLogging(config.lightning.level, config.lightning.file || undefined);
   const connection = await NativeConnection.connect({ address });
   const worker = await createImportWorker(workerOptionsOf(config, connection, address));

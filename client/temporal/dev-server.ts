@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { findTemporalBinary } from './temporal-binary';
 import { UserError } from '../user-error';
@@ -23,16 +24,73 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** Where the embedded dev server keeps its history unless `[temporal] state-dir` says otherwise. */
+export function defaultStateDir(): string {
+  return path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'), 'tempest');
+}
+
+/** The embedded server's options from the `[temporal]` section. */
+export function embeddedServerOptions(temporal: { 'state-dir': string; 'dev-server-port': number; 'dev-server-ui-port': number }): DevServerOptions {
+  return { stateDir: temporal['state-dir'] || defaultStateDir(), port: temporal['dev-server-port'], uiPort: temporal['dev-server-ui-port'] };
+}
+
+interface Starting {
+  /** Settles once the server is spawned (or found running, or failed to start). */
+  launched: Promise<void>;
+  ready: Promise<DevServer>;
+}
+
+/** This process's server per state directory and port: asked for again, the same one (until stopped). */
+const servers = new Map<string, Starting>();
+
 /**
  * The embedded Temporal: a dev server keeping its history in a SQLite file under the state
  * directory, so an import interrupted in any way resumes after a restart. Reuses one already
  * listening on the port (another `tempest import`, or one left running by a killed one).
  */
-export async function ensureDevServer(options: DevServerOptions): Promise<DevServer> {
+export function ensureDevServer(options: DevServerOptions): Promise<DevServer> {
+  return starting(options).ready;
+}
+
+/**
+ * Starts the embedded server without waiting for it to listen: it boots (most of a second of its
+ * own CPU) while this process loads the rest of Tempest. A failure surfaces at ensureDevServer.
+ */
+export function launchDevServer(options: DevServerOptions): Promise<void> {
+  return starting(options).launched;
+}
+
+function starting(options: DevServerOptions): Starting {
+  const key = `${options.stateDir}\0${options.port}`;
+  let entry = servers.get(key);
+  if (!entry) {
+    let markLaunched = () => {};
+    const launched = new Promise<void>((resolve) => (markLaunched = resolve));
+    const ready = startOrReuse(options, markLaunched, () => servers.delete(key));
+    ready.then(markLaunched, () => {
+      servers.delete(key);
+      markLaunched();
+    });
+    entry = { launched, ready };
+    servers.set(key, entry);
+  }
+  return entry;
+}
+
+async function startOrReuse(options: DevServerOptions, launched: () => void, forget: () => void): Promise<DevServer> {
   const address = `127.0.0.1:${options.port}`;
   const uiAddress = `http://127.0.0.1:${options.uiPort}`;
   await waitForStoppingServer(options.stateDir);
-  if (await isListening(options.port)) return { address, uiAddress, startedHere: false, stop: async () => {} };
+  if (await isListening(options.port)) {
+    return {
+      address,
+      uiAddress,
+      startedHere: false,
+      stop: async () => {
+        forget();
+      },
+    };
+  }
 
   fs.mkdirSync(options.stateDir, { recursive: true });
   const log = fs.openSync(path.join(options.stateDir, 'temporal-server.log'), 'a');
@@ -49,12 +107,16 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
     { stdio: ['ignore', log, log] },
   );
   fs.closeSync(log);
+  launched();
   await waitUntilListening(options.port, child, path.join(options.stateDir, 'temporal-server.log'));
   return {
     address,
     uiAddress,
     startedHere: true,
-    stop: async () => stopInBackground(child, options.stateDir),
+    stop: async () => {
+      forget();
+      stopInBackground(child, options.stateDir);
+    },
   };
 }
 
