@@ -171,12 +171,22 @@ export class RowChecksummer {
   /** `V<length>:<bytes>` for a value the target shows as src[start, end). */
   private shown(index: number, src: Buffer, start: number, end: number): void {
     const bytes = this.bytes;
-    this.starts[index] = bytes.length;
     const length = end - start;
-    bytes.byte(0x56); // V
-    if (length < 10) bytes.byte(0x30 + length);
-    else bytes.latin1(String(length));
-    bytes.byte(0x3a); // :
+    // Room for the header (V, at most 10 digits, :) and the value at once: this runs for every value.
+    bytes.reserve(length + 12);
+    const buffer = bytes.buffer;
+    let w = bytes.length;
+    this.starts[index] = w;
+    buffer[w++] = 0x56; // V
+    if (length < 10) {
+      buffer[w++] = 0x30 + length;
+    } else {
+      const digits = length < 100 ? 2 : length < 1000 ? 3 : String(length).length;
+      for (let rest = length, at = w + digits - 1; at >= w; at--, rest = Math.floor(rest / 10)) buffer[at] = 0x30 + (rest % 10);
+      w += digits;
+    }
+    buffer[w++] = 0x3a; // :
+    bytes.length = w;
     bytes.range(src, start, end);
     this.ends[index] = bytes.length;
   }
