@@ -264,8 +264,3 @@ export abstract class EncodingSink implements RowSink {
     this.encoder.abandonRow();
   }
 }
-
-/** A LOAD DATA batch the target did not store as the INSERT would have: the INSERT's `(…)` rows for it. */
-export function insertRowsOf(batch: EncodedBatch): string[] {
-  return batch.load ? batch.load.insertRows().rows : batch.rows;
-}
