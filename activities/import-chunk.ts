@@ -232,7 +232,7 @@ class ChunkWriter extends EncodingSink {
     const endOffset = this.sourceOffset(readerEndOffset);
     if (endOffset <= this.resumePos) {
       // Imported before: hash past it, so no bytes pile up while skipping.
-      this.encoder.abandonRow();
+      this.encoder.dropRow();
       this.prefix.at(endOffset);
       return;
     }

@@ -72,12 +72,10 @@ export class BatchEncoder {
   /** The INSERT text of the row's values so far. */
   private rowParts: string[] = [];
   /**
-   * The INSERT text of the row's first values as the batch's turn to an INSERT wrote them, when the
-   * row is then read again (the reader stopped short): it is written the same way whatever the split.
+   * The INSERT text of the row's first values as the batch's turn to an INSERT wrote them, kept
+   * while the row is read again (the reader stopped short): it is written the same way whatever the split.
    */
   private replayParts: string[] = [];
-  private switchedParts: string[] | undefined;
-  private nextReplayParts: string[] | undefined;
   private valueIndex = 0;
   /** Whether this row's checksum is computed (every checksummed column gets a value). */
   private checksumming = false;
@@ -116,9 +114,6 @@ export class BatchEncoder {
     }
     this.load?.startRow();
     this.rowParts = [];
-    this.replayParts = this.nextReplayParts ?? [];
-    this.nextReplayParts = undefined;
-    this.switchedParts = undefined;
     this.valueIndex = 0;
     this.checksumming = this.checksummer !== undefined && mapping.checksumComplete;
     if (this.checksumming) this.checksummer!.startRow();
@@ -166,15 +161,20 @@ export class BatchEncoder {
       this.insertBytes += text.length;
     }
     this.rowCount++;
+    this.replayParts = [];
     return this.checksumming ? this.checksummer!.endRow(this.mapping!.checksumInOrder) : undefined;
   }
 
-  /** Forgets the row started (it is read again, or it is malformed). */
+  /** Forgets the row started, to be read again (the reader stopped short), or malformed. */
   abandonRow(): void {
     this.load?.abandonRow();
     this.rowParts = [];
-    const replay = this.switchedParts ?? this.replayParts;
-    this.nextReplayParts = replay.length > 0 ? replay : undefined;
+  }
+
+  /** Forgets the row started for good (it was imported before): the next row is another one. */
+  dropRow(): void {
+    this.abandonRow();
+    this.replayParts = [];
   }
 
   /** Hands over the batch built so far and starts the next. */
@@ -218,7 +218,7 @@ export class BatchEncoder {
     this.rows = rows;
     this.insertBytes = rows.reduce((sum, text) => sum + text.length, 0);
     this.rowParts = startedRow;
-    this.switchedParts = [...startedRow];
+    this.replayParts = [...startedRow];
     this.mode = 'insert';
     this.load = undefined;
   }

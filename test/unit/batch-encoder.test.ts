@@ -191,3 +191,19 @@ test('clean batches go as LOAD DATA with every field escaped; a batch with a lit
   assert.equal(encoded.batches[1].load, undefined);
   assert.deepEqual(encoded.batches[1].rows, ["(4,'A',1.00)", "(0x10,'z',2.00)"]);
 });
+
+test('a row dropped for good (imported before a resume) leaves nothing to the next row, even after its batch turned into an INSERT', () => {
+  const columns = [COLUMNS[2], COLUMNS[0]]; // name (a string), id (an integer)
+  const encoder = new BatchEncoder(undefined, 64);
+  const mapping = columnMapping({ schema: 'db', name: 't' }, columns, [], 'error', true);
+  const literal = (text: string) => encoder.literalValue(Buffer.from(text), 0, text.length);
+  encoder.startRow(mapping, true);
+  encoder.builtValue(Buffer.from('skipped'));
+  literal('0x10'); // 16 to the INSERT, 0 to LOAD DATA: the batch turns into an INSERT mid-row
+  encoder.dropRow();
+  encoder.startRow(mapping, true);
+  encoder.builtValue(Buffer.from('kept'));
+  literal('2');
+  encoder.endRow();
+  assert.deepEqual(encoder.take().rows, ["('kept',2)"]);
+});
