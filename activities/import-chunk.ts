@@ -153,6 +153,8 @@ class ChunkWriter extends EncodingSink {
   private readonly resumePos: number;
   private checksumSum: bigint;
   private batchMapping: ColumnMapping | undefined;
+  /** The column list the file gives the row being read, if any. */
+  private rowColumns: readonly string[] | undefined;
   private batchStartOffset: number;
   private batchRowEnds: number[] = [];
   private batchChecksum = 0;
@@ -212,9 +214,12 @@ class ChunkWriter extends EncodingSink {
   }
 
   startRow(rowColumns: readonly string[] | undefined): void {
-    const mapping = this.mappingFor(rowColumns);
+    // A CSV header names the values' columns only with header-schema-match.
+    const columns = this.input.chunk.type === 'csv' && !this.input.settings.csvHeaderSchemaMatch ? undefined : rowColumns;
+    const mapping = this.mappingFor(columns);
     if (this.batchMapping !== mapping && this.encoder.rowCount > 0) this.flushDue();
     this.batchMapping = mapping;
+    this.rowColumns = columns;
     this.encoder.startRow(mapping, this.loadData && !this.loadRefused);
   }
 
@@ -222,11 +227,10 @@ class ChunkWriter extends EncodingSink {
     const mapping = this.batchMapping!;
     if (this.encoder.values !== mapping.valueCount) {
       this.encoder.abandonRow();
-      const names = this.mappingColumns(mapping);
       throw new SourceFormatError(
         this.input.chunk.path,
         this.progress.pos,
-        `a row has ${this.encoder.values} values but ${names ? 'its column list names' : `${this.input.table.key} has`} ${mapping.valueCount} columns`,
+        `a row has ${this.encoder.values} values but ${this.rowColumns ? 'its column list names' : `${this.input.table.key} has`} ${mapping.valueCount} columns`,
       );
     }
     const endOffset = this.sourceOffset(readerEndOffset);
@@ -272,20 +276,13 @@ class ChunkWriter extends EncodingSink {
     return { chunkKey: this.input.chunk.key, pos: this.progress.pos, rows: this.progress.rows, diskBytes: this.diskBytesRead() };
   }
 
-  private mappingFor(rowColumns: readonly string[] | undefined): ColumnMapping {
-    const columns = this.input.chunk.type === 'csv' && !this.input.settings.csvHeaderSchemaMatch ? undefined : rowColumns;
+  private mappingFor(columns: readonly string[] | undefined): ColumnMapping {
     let mapping = this.mappings.get(columns);
     if (!mapping) {
       mapping = this.createMapping(columns);
       this.mappings.set(columns, mapping);
     }
     return mapping;
-  }
-
-  /** The column list a mapping was made for (undefined: the table's columns). */
-  private mappingColumns(mapping: ColumnMapping): readonly string[] | undefined {
-    for (const [columns, known] of this.mappings) if (known === mapping) return columns;
-    return undefined;
   }
 
   private createMapping(columns: readonly string[] | undefined): ColumnMapping {

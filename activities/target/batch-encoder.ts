@@ -64,8 +64,8 @@ export interface EncodedBatch {
  */
 export class BatchEncoder {
   private mapping: ColumnMapping | undefined;
-  /** Undecided until the batch's first row starts. */
-  private mode: 'load' | 'insert' | undefined;
+  /** Whether the batch's first row has decided its way: as LOAD DATA while `load` is set, else as an INSERT. */
+  private decided = false;
   private load: LoadDataRows | undefined;
   private rows: string[] = [];
   private insertBytes = 0;
@@ -108,9 +108,9 @@ export class BatchEncoder {
   /** Starts a row for `mapping`; `mayLoad`: the target takes LOAD DATA (asked at a batch's first row). */
   startRow(mapping: ColumnMapping, mayLoad: boolean): void {
     this.mapping = mapping;
-    if (this.mode === undefined) {
-      this.mode = mapping.load && mayLoad ? 'load' : 'insert';
-      if (this.mode === 'load') this.load = this.spareLoads.pop() ?? new LoadDataRows(this.loadBytes);
+    if (!this.decided) {
+      this.decided = true;
+      if (mapping.load && mayLoad) this.load = this.spareLoads.pop() ?? new LoadDataRows(this.loadBytes);
     }
     this.load?.startRow();
     this.rowParts = [];
@@ -180,7 +180,7 @@ export class BatchEncoder {
   /** Hands over the batch built so far and starts the next. */
   take(): EncodedBatch {
     const batch = { load: this.load, rows: this.rows };
-    this.mode = undefined;
+    this.decided = false;
     this.load = undefined;
     this.rows = [];
     this.insertBytes = 0;
@@ -219,7 +219,6 @@ export class BatchEncoder {
     this.insertBytes = rows.reduce((sum, text) => sum + text.length, 0);
     this.rowParts = startedRow;
     this.replayParts = [...startedRow];
-    this.mode = 'insert';
     this.load = undefined;
   }
 }
