@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Compression, DataFileType } from '../activities/source/layout-types';
 import type { TaskSettings, VerifyResult } from '../activities/task-types';
 import type { CheckpointStatusCode } from './checkpoint-status';
@@ -87,6 +87,11 @@ export const taskStateQuery = defineQuery<TaskState>('taskState');
 /** The phase alone: cheap to ask often, whatever the task's size. */
 export const taskPhaseQuery = defineQuery<TaskPhase>('taskPhase');
 export const tableProgressQuery = defineQuery<TableProgress>('tableProgress');
+/**
+ * From a table's workflow to its task, with the table's key: every chunk is written. The table
+ * then stops counting against table-concurrency while it is verified and its indexes are built.
+ */
+export const tableWrittenSignal = defineSignal<[string]>('tableWritten');
 
 /** What `tempest ctl` asks of a running task (the `tidb-lightning-ctl` checkpoint flags). */
 export interface CheckpointCtlRequest {

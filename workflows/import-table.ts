@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { chunkTaskQueue } from './task-queues';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
@@ -6,7 +6,7 @@ import type { ChunkBoundaries } from '../activities/source/plan-chunks';
 import type { ChunkPlan, TablePlan, TaskSettings, VerifyResult } from '../activities/task-types';
 import { CheckpointStatus, failedStatus } from './checkpoint-status';
 import { forEachConcurrently } from './concurrency';
-import { tableProgressQuery, type TableFailure, type TableProgress } from './definitions';
+import { tableProgressQuery, tableWrittenSignal, type TableFailure, type TableProgress } from './definitions';
 
 export interface ImportTableInput {
   settings: TaskSettings;
@@ -83,6 +83,8 @@ export async function importTable({ settings, table, boundaries }: ImportTableIn
     });
     if (firstFailure) throw firstFailure.error;
     progress.status = CheckpointStatus.allWritten;
+    // Tables started before this step existed replay without it.
+    if (patched('table-slot-ends-with-writing')) tellTaskWritten(table.key);
     const rows = progress.chunks.reduce((sum, chunk) => sum + chunk.rows, 0);
 
     // The deferred indexes are built while the checksum is computed: both only read the rows, and
@@ -123,6 +125,16 @@ export async function importTable({ settings, table, boundaries }: ImportTableIn
     const failure = describeFailure(error);
     throw ApplicationFailure.create({ type: 'TableFailed', message: failure.message, nonRetryable: true, details: [{ status: progress.status, failure }] });
   }
+}
+
+/** Frees the table's table-concurrency slot in its task, so that the next table loads while this one is verified. */
+function tellTaskWritten(key: string): void {
+  const task = workflowInfo().parent;
+  if (!task) return;
+  // Not awaited: verification need not wait for the task to hear it, and a task that is gone has no slot to free.
+  getExternalWorkflowHandle(task.workflowId, task.runId)
+    .signal(tableWrittenSignal, key)
+    .catch(() => undefined);
 }
 
 /** The activity's own failure (it names the table, file and offset), not the wrappers around it. */

@@ -14,6 +14,7 @@ import { CheckpointStatus, isFailedStatus } from './checkpoint-status';
 import {
   checkpointCtlUpdate,
   taskPhaseQuery,
+  tableWrittenSignal,
   taskStateQuery,
   type CheckpointCtlRequest,
   type CheckpointCtlResponse,
@@ -55,7 +56,7 @@ export interface ImportTaskResult {
 
 /**
  * One import: plan the dump, create the schemas, check the target, import every table (each a
- * child workflow, at most table-concurrency at once), then create the views. A table that fails
+ * child workflow, at most table-concurrency writing at once), then create the views. A table that fails
  * waits, durably, for the operator's `tempest ctl` while the others go on.
  */
 export async function importTask({ settings: given }: ImportTaskInput): Promise<ImportTaskResult> {
@@ -139,8 +140,10 @@ function importOrder(tables: readonly TablePlan[], deferredIndexTables: readonly
 }
 
 /**
- * Imports queued tables, at most table-concurrency at once, until none is queued or running and
- * none waits for the operator.
+ * Imports queued tables until none is queued or running and none waits for the operator. At most
+ * table-concurrency tables are written at once: a table whose chunks are all written (it says so
+ * with `tableWritten`) leaves its place to the next while it is verified and its indexes are built.
+ * Counting those, at most twice table-concurrency tables are under way.
  */
 async function importQueuedTables(
   settings: TaskSettings,
@@ -150,10 +153,16 @@ async function importQueuedTables(
   destroyBeforeImport: Set<number>,
   boundaries: ChunkBoundaries,
 ): Promise<void> {
-  let running = 0;
+  const writing = new Set<number>();
+  const finishing = new Set<number>();
+  setHandler(tableWrittenSignal, (key) => {
+    const index = tables.findIndex((table) => table.key === key);
+    if (writing.delete(index)) finishing.add(index);
+  });
+  const limit = settings.tableConcurrency;
   const waitingForOperator = () => state.tables.some((table) => isFailedStatus(table.status) && !table.removed);
   for (;;) {
-    await condition(() => (queue.length > 0 && running < settings.tableConcurrency) || (queue.length === 0 && running === 0));
+    await condition(() => (queue.length > 0 && writing.size < limit && writing.size + finishing.size < 2 * limit) || (queue.length === 0 && writing.size + finishing.size === 0));
     if (queue.length === 0) {
       if (!waitingForOperator()) return;
       state.phase = 'waiting for operator';
@@ -162,8 +171,11 @@ async function importQueuedTables(
       continue;
     }
     const index = queue.shift()!;
-    running++;
-    void importOneTable(settings, tables[index], state.tables[index], destroyBeforeImport.delete(index), boundaries).finally(() => running--);
+    writing.add(index);
+    void importOneTable(settings, tables[index], state.tables[index], destroyBeforeImport.delete(index), boundaries).finally(() => {
+      writing.delete(index);
+      finishing.delete(index);
+    });
   }
 }
 

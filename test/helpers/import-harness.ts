@@ -22,6 +22,8 @@ export interface ImportConfigOptions {
   password?: string;
   /** More TOML, appended as it is (sections of its own). */
   extra?: string;
+  /** `[lightning] table-concurrency` (2 unless given). */
+  tableConcurrency?: number;
   /** Keys added to [lightning]. */
   lightning?: string;
   /** Keys added to [tikv-importer]. */
@@ -42,7 +44,7 @@ export function writeConfig(dir: string, options: ImportConfigOptions): string {
     file,
     `[lightning]
 region-concurrency = 2
-table-concurrency = 2
+table-concurrency = ${options.tableConcurrency ?? 2}
 task-info-schema-name = ${JSON.stringify(options.taskInfoSchema)}
 ${options.lightning ?? ''}
 
