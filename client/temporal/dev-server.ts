@@ -102,6 +102,11 @@ async function startOrReuse(options: DevServerOptions, launched: () => void, for
       '--port', String(options.port),
       '--ui-port', String(options.uiPort),
       '--db-filename', path.join(options.stateDir, 'temporal.sqlite'),
+      // SQLite's default journal syncs the disk two or three times per history write: a third of the
+      // server's CPU in an import. A write-ahead log survives the server being killed; only a power cut
+      // can lose its last writes, and then the chunks that re-run resume from the target's progress table.
+      '--sqlite-pragma', 'journal_mode=wal',
+      '--sqlite-pragma', 'synchronous=normal',
       '--log-level', 'warn',
     ],
     { stdio: ['ignore', log, log] },
