@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Pool } from 'mysql2/promise';
+import { keeperHeartbeatMs } from '../activities/checkpoint/keep-checkpoint';
 import { parseMysqlDsn } from '../activities/checkpoint/mysql-dsn';
 import { UserError } from '../client/user-error';
 import { chunkTaskQueue } from '../workflows/task-queues';
@@ -55,6 +56,8 @@ export async function createImportWorker(options: ImportWorkerOptions): Promise<
       // Setup's prebuilt bundle (see workflow-bundle.ts).
       workflowBundle: await workflowBundle(),
       maxConcurrentActivityTaskExecutions: 4,
+      // The checkpoint keeper learns of its cancellation from a heartbeat's answer: sent this often, it ends promptly.
+      maxHeartbeatThrottleInterval: keeperHeartbeatMs,
     }),
   ];
   if (!options.workflowsOnly) {

@@ -84,8 +84,6 @@ export interface TableProgress {
 }
 
 export const taskStateQuery = defineQuery<TaskState>('taskState');
-/** The phase alone: cheap to ask often, whatever the task's size. */
-export const taskPhaseQuery = defineQuery<TaskPhase>('taskPhase');
 export const tableProgressQuery = defineQuery<TableProgress>('tableProgress');
 /**
  * From a table's workflow to its task, with the table's key: every chunk is written. The table

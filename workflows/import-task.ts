@@ -1,8 +1,11 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
+  CancellationScope,
   ChildWorkflowFailure,
   condition,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -13,7 +16,6 @@ import type { TablePlan, TaskSettings } from '../activities/task-types';
 import { CheckpointStatus, isFailedStatus } from './checkpoint-status';
 import {
   checkpointCtlUpdate,
-  taskPhaseQuery,
   tableWrittenSignal,
   taskStateQuery,
   type CheckpointCtlRequest,
@@ -43,11 +45,15 @@ const {
     retry: { maximumInterval: '30 seconds' },
   });
 
-/** Runs as long as the task imports, and ends by itself once the task is finishing. */
+/**
+ * Runs as long as the task imports; cancelled once the task is finishing, and waited for, so that
+ * no snapshot of it lands after the last one.
+ */
 const { keepCheckpoint } = proxyActivities<Activities>({
   startToCloseTimeout: '365 days',
   heartbeatTimeout: '10 seconds',
   retry: { maximumInterval: '30 seconds' },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 export interface ImportTaskResult {
@@ -71,7 +77,6 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
     tables: [],
   };
   setHandler(taskStateQuery, () => state);
-  setHandler(taskPhaseQuery, () => state.phase);
   /** Tables to (re)import, in order; `ctl` puts failed ones back. */
   const queue: number[] = [];
   /** Tables whose target table and progress are dropped before their next import. */
@@ -94,7 +99,8 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
     const checkpointInput = { settings, workflowId: workflowInfo().workflowId };
     const takenOver = settings.checkpoint.enable ? await takeOverCheckpoint({ settings, tables: plan.tables }) : undefined;
     if (takenOver) state.takenOver = { source: takenOver.source, tables: takenOver.tables, chunks: takenOver.chunks, rows: takenOver.rows };
-    const keeping = settings.checkpoint.enable ? keepCheckpoint(checkpointInput) : undefined;
+    const keeper = new CancellationScope();
+    const keeping = settings.checkpoint.enable ? keeper.run(() => keepCheckpoint(checkpointInput)) : undefined;
     // Tasks started before restoreSchemas said which tables wait for their indexes got nothing back.
     let deferredIndexTables: string[] = [];
     if (!settings.noSchema) {
@@ -112,10 +118,17 @@ export async function importTask({ settings: given }: ImportTaskInput): Promise<
       state.phase = 'restoring views';
       await restoreViews({ views: plan.views });
     }
-    // The keeper sees this phase and stops, so the last snapshot is written once, here.
+    // The keeper stops (cancelled, or seeing this phase), so the last snapshot is written once, here.
     state.phase = 'finishing';
     if (keeping) {
-      await keeping;
+      // Tasks started before the keeper was cancelled here replay without it: theirs ends on seeing the phase.
+      if (patched('keeper-cancelled-when-finishing')) {
+        keeper.cancel();
+        // It is waited for only to know it stopped: how (cancelled, or a failed attempt while retrying) does not matter.
+        await keeping.catch(() => undefined);
+      } else {
+        await keeping;
+      }
       await finishCheckpoint(checkpointInput);
     }
     await forgetTaskProgress(settings);

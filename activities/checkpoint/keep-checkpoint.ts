@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'mysql2/promise';
-import { taskPhaseQuery, type TaskPhase } from '../../workflows/definitions';
+import type { TaskPhase } from '../../workflows/definitions';
 import type { TaskSettings } from '../task-types';
 import { readTaskCheckpoint } from './read-task-checkpoint';
 import { saveCheckpoint, settleCheckpointAfterSuccess, type CheckpointStore } from './checkpoint-store';
@@ -24,14 +24,18 @@ export function checkpointStore(settings: TaskSettings, deps: CheckpointDependen
 }
 
 const intervalMs = 2000;
-/** How often the phase is asked between snapshots: the task waits for this activity to end before its last snapshot. */
-const phasePollMs = 500;
+/**
+ * How often it heartbeats meanwhile. The task's cancellation reaches an activity only in the answer
+ * to a heartbeat (the worker sends them this often: worker/create-worker.ts), and the task waits for
+ * this one to end before its last snapshot.
+ */
+export const keeperHeartbeatMs = 200;
 const activePhases = new Set<TaskPhase>(['planning', 'restoring schemas', 'prechecking', 'importing', 'waiting for operator', 'restoring views']);
 
 /**
  * Keeps the Lightning-format snapshot current while the task imports: rewritten whenever it changed,
- * checked every two seconds, until the task is finishing (then `finishCheckpoint` writes the last one;
- * the phase is asked every half second, so the task does not wait long for this to end).
+ * checked every two seconds, until the task cancels it when finishing (then `finishCheckpoint` writes
+ * the last one). Tasks started before they cancelled it end it by leaving the active phases.
  */
 export async function keepCheckpointCurrent(deps: CheckpointDependencies, input: CheckpointInput, heartbeat: () => void, signal: AbortSignal): Promise<void> {
   const store = checkpointStore(input.settings, deps);
@@ -45,18 +49,24 @@ export async function keepCheckpointCurrent(deps: CheckpointDependencies, input:
       await saveCheckpoint(store, model);
       written = serialised;
     }
-    heartbeat();
-    if (await leavesActivePhases(client, input.workflowId, signal)) return;
+    await heartbeatFor(intervalMs, heartbeat, signal);
   }
 }
 
-/** Waits until the next snapshot is due; true as soon as the task leaves the active phases. */
-async function leavesActivePhases(client: Client, workflowId: string, signal: AbortSignal): Promise<boolean> {
-  for (let waited = 0; waited < intervalMs && !signal.aborted; waited += phasePollMs) {
-    await new Promise((resolve) => setTimeout(resolve, phasePollMs));
-    if (!activePhases.has(await client.workflow.getHandle(workflowId).query(taskPhaseQuery))) return true;
+/** Waits `ms`, heartbeating, or less when cancelled. */
+async function heartbeatFor(ms: number, heartbeat: () => void, signal: AbortSignal): Promise<void> {
+  for (let waited = 0; waited < ms && !signal.aborted; waited += keeperHeartbeatMs) {
+    heartbeat();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, keeperHeartbeatMs);
+      signal.addEventListener('abort', done, { once: true });
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
   }
-  return false;
 }
 
 /** The final snapshot of a finished task, then `keep-after-success`. */
