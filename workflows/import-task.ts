@@ -166,16 +166,16 @@ async function importQueuedTables(
   destroyBeforeImport: Set<number>,
   boundaries: ChunkBoundaries,
 ): Promise<void> {
+  /** Running tables whose rows are not all written yet. */
   const writing = new Set<number>();
-  const finishing = new Set<number>();
   setHandler(tableWrittenSignal, (key) => {
-    const index = tables.findIndex((table) => table.key === key);
-    if (writing.delete(index)) finishing.add(index);
+    writing.delete(tables.findIndex((table) => table.key === key));
   });
   const limit = settings.tableConcurrency;
+  const running = () => state.tables.filter((table) => table.running).length;
   const waitingForOperator = () => state.tables.some((table) => isFailedStatus(table.status) && !table.removed);
   for (;;) {
-    await condition(() => (queue.length > 0 && writing.size < limit && writing.size + finishing.size < 2 * limit) || (queue.length === 0 && writing.size + finishing.size === 0));
+    await condition(() => (queue.length > 0 && writing.size < limit && running() < 2 * limit) || (queue.length === 0 && running() === 0));
     if (queue.length === 0) {
       if (!waitingForOperator()) return;
       state.phase = 'waiting for operator';
@@ -185,10 +185,7 @@ async function importQueuedTables(
     }
     const index = queue.shift()!;
     writing.add(index);
-    void importOneTable(settings, tables[index], state.tables[index], destroyBeforeImport.delete(index), boundaries).finally(() => {
-      writing.delete(index);
-      finishing.delete(index);
-    });
+    void importOneTable(settings, tables[index], state.tables[index], destroyBeforeImport.delete(index), boundaries).finally(() => writing.delete(index));
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'mysql2/promise';
 import type { TaskPhase } from '../../workflows/definitions';
@@ -57,15 +58,8 @@ export async function keepCheckpointCurrent(deps: CheckpointDependencies, input:
 async function heartbeatFor(ms: number, heartbeat: () => void, signal: AbortSignal): Promise<void> {
   for (let waited = 0; waited < ms && !signal.aborted; waited += keeperHeartbeatMs) {
     heartbeat();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, keeperHeartbeatMs);
-      signal.addEventListener('abort', done, { once: true });
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-    });
+    // Cancellation ends the wait early (the sleep rejects with an AbortError).
+    await sleep(keeperHeartbeatMs, undefined, { signal }).catch(() => undefined);
   }
 }
 

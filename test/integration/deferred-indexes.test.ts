@@ -423,13 +423,17 @@ async function ctl(config: string, flag: string): Promise<string> {
   return stdout;
 }
 
-test('a server refusing the index build fails the table at "index added", says what to do, and resumes after the fix', async () => {
-  const dump = await writeDump('tempest_defer_refused');
-  const good = fs.statSync(dump.dataFiles[0]).size;
+/** The import of a dump whose first file ends in a malformed row, started: the table fails mid-load. */
+async function startImportFailingMidLoad(prefix: string) {
+  const dump = await writeDump(prefix);
+  const goodSize = fs.statSync(dump.dataFiles[0]).size;
   fs.appendFileSync(dump.dataFiles[0], 'INSERT INTO `items` VALUES (9999, oops);\n');
   const config = configFor(dump);
-  const key = `\`${dump.schema}\`.\`items\``;
-  const handle = await startImport(env!.client, config);
+  return { dump, goodSize, config, key: `\`${dump.schema}\`.\`items\``, handle: await startImport(env!.client, config) };
+}
+
+test('a server refusing the index build fails the table at "index added", says what to do, and resumes after the fix', async () => {
+  const { dump, goodSize: good, config, key, handle } = await startImportFailingMidLoad('tempest_defer_refused');
   await withWorker(env!.nativeConnection, env!.address, config, async () => {
     // A malformed row stops the load halfway: the plain keys are off the table meanwhile.
     await waitForOperator(handle, Math.floor(CheckpointStatus.allWritten / 10));
@@ -461,11 +465,7 @@ test('a server refusing the index build fails the table at "index added", says w
 });
 
 test('--checkpoint-remove of a table that failed mid-load: the task finishes and the table has its keys back', async () => {
-  const dump = await writeDump('tempest_defer_removed');
-  fs.appendFileSync(dump.dataFiles[0], 'INSERT INTO `items` VALUES (9999, oops);\n');
-  const config = configFor(dump);
-  const key = `\`${dump.schema}\`.\`items\``;
-  const handle = await startImport(env!.client, config);
+  const { dump, config, key, handle } = await startImportFailingMidLoad('tempest_defer_removed');
   await withWorker(env!.nativeConnection, env!.address, config, async () => {
     await waitForOperator(handle, Math.floor(CheckpointStatus.allWritten / 10));
     assert.equal((await indexLines(dump.schema)).length, 3, 'mid-load: the plain keys are off');
