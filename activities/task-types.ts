@@ -52,6 +52,11 @@ export interface TaskSettings {
   deferIndexes?: boolean;
   taskInfoSchema: string;
   checksum: PostRestoreLevel;
+  /**
+   * The row encoding of the content checksums this task's chunks record (row-checksum.ts). Absent in
+   * tasks started before it had a number: their tables are compared by row count only.
+   */
+  checksumVersion?: number;
   analyze: PostRestoreLevel;
   checkRequirements: boolean;
   tableConcurrency: number;

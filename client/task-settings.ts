@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { TargetSettings } from '../activities/target/connection';
+import { CHECKSUM_VERSION } from '../activities/target/row-checksum';
 import type { ImportTaskInput } from '../workflows/definitions';
 import type { Config } from './config/schema';
 
@@ -50,6 +51,7 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
     conflictThreshold: config.conflict.threshold ?? 0,
     taskInfoSchema: lightning['task-info-schema-name'],
     checksum: config['post-restore'].checksum,
+    checksumVersion: CHECKSUM_VERSION,
     analyze: config['post-restore'].analyze,
     checkRequirements: lightning['check-requirements'],
     tableConcurrency: lightning['table-concurrency'],

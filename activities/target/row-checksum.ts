@@ -7,11 +7,21 @@ import type { TargetColumn } from './table-columns';
 
 /**
  * The content checksum that verification compares: the sum over rows of CRC32 of a row's
- * canonical bytes. Each value is `N` for NULL, else `V<byte length>:<bytes as the target shows
- * them>`, so values cannot run into each other. The source side predicts, per column type, how the
- * target renders what it stored; the target side computes the same with SQL.
+ * canonical bytes, which the target computes in SQL as
+ * `CONCAT_WS(0x1f, value…, null bitmap…)`: the non-NULL values as the target shows them, in column
+ * order, a string-like value preceded by its byte length (so no byte inside it can pass for a
+ * boundary), then one word per 32 columns whose bits say which columns are NULL. The source side
+ * predicts, per column type, how the target renders what it stored.
+ * This form costs the target a third of what a per-value `IF(… IS NULL, …)` framing costs: the scan
+ * is most of verification's price.
  * A sum, unlike XOR, still counts a row that appears twice.
  */
+
+/** Tasks record which encoding their chunks' checksums use: one started with another cannot compare contents. */
+export const CHECKSUM_VERSION = 2;
+
+const SEPARATOR = 0x1f;
+const NULL_WORD_BITS = 32;
 
 type Rendering = 'integer' | 'decimal' | 'approximate' | 'bit' | 'padded-char' | 'fixed-binary' | 'bytes' | 'date' | 'datetime' | 'time';
 
@@ -76,13 +86,24 @@ function renderingOf(column: TargetColumn): Rendering | undefined {
 
 /** `SUM(CRC32(…))` and `COUNT(*)` over the target table, computed the way `RowChecksummer` does. */
 export function targetChecksumSelect(qualifiedTable: string, columns: readonly ChecksumColumn[]): string {
-  const parts = columns.map(({ column, rendering }) => {
+  const values = columns.flatMap(({ column, rendering }) => {
     const name = quoteName(column.name);
-    const shown = rendering === 'approximate' ? `CAST(${name} AS DECIMAL(65, ${approximateScale}))` : rendering === 'bit' ? `BIN(${name})` : name;
-    return `IF(${name} IS NULL, 'N', CONCAT('V', LENGTH(${shown}), ':', ${shown}))`;
+    if (rendering === 'approximate') return [`CAST(${name} AS DECIMAL(65, ${approximateScale}))`];
+    if (rendering === 'bit') return [`BIN(${name})`];
+    return isLengthFramed(rendering) ? [`LENGTH(${name})`, name] : [name];
   });
-  const row = parts.length > 0 ? `CONCAT(${parts.join(', ')})` : `''`;
+  const nullWords: string[] = [];
+  for (let first = 0; first < columns.length; first += NULL_WORD_BITS) {
+    const bits = columns.slice(first, first + NULL_WORD_BITS).map(({ column }, bit) => `((${quoteName(column.name)} IS NULL) << ${bit})`);
+    nullWords.push(`(${bits.join(' | ')})`);
+  }
+  const row = columns.length > 0 ? `CONCAT_WS(0x1f, ${[...values, ...nullWords].join(', ')})` : `''`;
   return `SELECT COUNT(*) AS row_count, CAST(COALESCE(SUM(CRC32(${row})), 0) AS CHAR) AS checksum FROM ${qualifiedTable}`;
+}
+
+/** Renderings whose text may hold any byte, the separator included: they carry their length. */
+function isLengthFramed(rendering: Rendering): boolean {
+  return rendering === 'bytes' || rendering === 'padded-char' || rendering === 'fixed-binary';
 }
 
 /**
@@ -93,9 +114,11 @@ export function targetChecksumSelect(qualifiedTable: string, columns: readonly C
  */
 export class RowChecksummer {
   private readonly bytes = new ByteBuilder(64 * 1024);
-  /** Where each column's part of the row starts and ends in `bytes`, for values that come in another order. */
+  /** Where each column's value starts and ends in `bytes` (-1: NULL), for values that come in another order. */
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
+  private readonly lengthFramed: Uint8Array;
+  private readonly nullWords: Uint32Array;
   private readonly ordered = new ByteBuilder(1024);
   /** A value of the row has a stored form the source cannot predict. */
   private unknown = false;
@@ -103,17 +126,19 @@ export class RowChecksummer {
   constructor(private readonly columns: readonly ChecksumColumn[]) {
     this.starts = new Int32Array(columns.length);
     this.ends = new Int32Array(columns.length);
+    this.lengthFramed = Uint8Array.from(columns, ({ rendering }) => (isLengthFramed(rendering) ? 1 : 0));
+    this.nullWords = new Uint32Array(Math.ceil(columns.length / NULL_WORD_BITS));
   }
 
   startRow(): void {
     this.bytes.length = 0;
+    this.nullWords.fill(0);
     this.unknown = false;
   }
 
   nullValue(index: number): void {
-    this.starts[index] = this.bytes.length;
-    this.bytes.byte(0x4e); // N
-    this.ends[index] = this.bytes.length;
+    this.nullWords[index >>> 5] |= 1 << (index & 31);
+    this.starts[index] = -1;
   }
 
   /** The bytes of a string, src[start, end). */
@@ -157,39 +182,49 @@ export class RowChecksummer {
    */
   endRow(inOrder: boolean): number | undefined {
     if (this.unknown) return undefined;
+    if (this.columns.length === 0) return 0;
     let row = this.bytes;
     if (!inOrder) {
       row = this.ordered;
       row.length = 0;
-      for (let i = 0; i < this.columns.length; i++) row.bytes(this.bytes.buffer.subarray(this.starts[i], this.ends[i]));
+      for (let i = 0; i < this.columns.length; i++) {
+        if (this.starts[i] < 0) continue;
+        if (row.length > 0) row.byte(SEPARATOR);
+        row.range(this.bytes.buffer, this.starts[i], this.ends[i]);
+      }
     }
-    // Node 20's crc32 returns 0 for some empty views: an empty row has CRC 0 anyway.
-    if (row.length === 0) return 0;
+    for (const word of this.nullWords) {
+      if (row.length > 0) row.byte(SEPARATOR);
+      writeDecimal(row, word);
+    }
     return row.length <= SHORT_ROW ? crc32Short(row.buffer, row.length) : zlib.crc32(row.view());
   }
 
-  /** `V<length>:<bytes>` for a value the target shows as src[start, end). */
+  /** A value the target shows as src[start, end): after a separator unless it is the row's first, behind its length when it may hold any byte. */
   private shown(index: number, src: Buffer, start: number, end: number): void {
     const bytes = this.bytes;
     const length = end - start;
-    // Room for the header (V, at most 10 digits, :) and the value at once: this runs for every value.
+    // Room for a separator, the length (at most 10 digits) and its separator, and the value at once: this runs for every value.
     bytes.reserve(length + 12);
-    const buffer = bytes.buffer;
-    let w = bytes.length;
-    this.starts[index] = w;
-    buffer[w++] = 0x56; // V
-    if (length < 10) {
-      buffer[w++] = 0x30 + length;
-    } else {
-      const digits = length < 100 ? 2 : length < 1000 ? 3 : String(length).length;
-      for (let rest = length, at = w + digits - 1; at >= w; at--, rest = Math.floor(rest / 10)) buffer[at] = 0x30 + (rest % 10);
-      w += digits;
+    if (bytes.length > 0) bytes.buffer[bytes.length++] = SEPARATOR;
+    this.starts[index] = bytes.length;
+    if (this.lengthFramed[index]) {
+      writeDecimal(bytes, length);
+      bytes.buffer[bytes.length++] = SEPARATOR;
     }
-    buffer[w++] = 0x3a; // :
-    bytes.length = w;
     bytes.range(src, start, end);
     this.ends[index] = bytes.length;
   }
+}
+
+/** A non-negative integer below 2^32 in decimal digits. */
+function writeDecimal(bytes: ByteBuilder, value: number): void {
+  if (value < 10) return bytes.byte(0x30 + value);
+  const digits = value < 100 ? 2 : value < 1000 ? 3 : String(value).length;
+  bytes.reserve(digits);
+  const buffer = bytes.buffer;
+  for (let rest = value, at = bytes.length + digits - 1; at >= bytes.length; at--, rest = Math.floor(rest / 10)) buffer[at] = 0x30 + (rest % 10);
+  bytes.length += digits;
 }
 
 /**

@@ -3,7 +3,7 @@ import { nonRetryable } from '../failures';
 import type { TaskSettings, VerifyResult } from '../task-types';
 import { readTableProgressTotals } from './chunk-progress';
 import { countTableRecords, recordsTableName } from './error-records';
-import { checksumColumns, targetChecksumSelect } from './row-checksum';
+import { CHECKSUM_VERSION, checksumColumns, targetChecksumSelect } from './row-checksum';
 import { qualifiedName } from './sql-text';
 import { readTargetColumns } from './table-columns';
 
@@ -38,6 +38,8 @@ export async function verifyTable(pool: Pool, { settings, table }: VerifyInput):
     mismatch = `the source has ${source.rows} rows${setAside.length > 0 ? ` (${setAside.join('; ')})` : ''}, the target table has ${targetRows}`;
   } else if (source.duplicates > 0) {
     notes.push(`${source.duplicates} source rows had a duplicate key and were merged by on-duplicate = "${settings.onDuplicate}", so contents were compared by row count only`);
+  } else if (settings.checksumVersion !== CHECKSUM_VERSION) {
+    notes.push('the task was started by a version of Tempest that checksummed rows differently, so contents were compared by row count only');
   } else if (!source.checksumComplete) {
     notes.push('some values have a form whose stored value cannot be predicted, so contents were compared by row count only');
   } else if (targetChecksum !== source.checksum) {
