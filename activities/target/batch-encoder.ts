@@ -116,7 +116,7 @@ export class BatchEncoder {
     this.rowParts = [];
     this.valueIndex = 0;
     this.checksumming = this.checksummer !== undefined && mapping.checksumComplete;
-    if (this.checksumming) this.checksummer!.startRow();
+    if (this.checksumming) this.checksummer!.startRow(mapping.checksumInOrder);
   }
 
   nullValue(): void {
@@ -162,7 +162,7 @@ export class BatchEncoder {
     }
     this.rowCount++;
     this.replayParts = [];
-    return this.checksumming ? this.checksummer!.endRow(this.mapping!.checksumInOrder) : undefined;
+    return this.checksumming ? this.checksummer!.endRow() : undefined;
   }
 
   /** Forgets the row started, to be read again (the reader stopped short), or malformed. */

@@ -1,7 +1,7 @@
-import zlib from 'node:zlib';
 import { ByteBuilder } from './byte-builder';
 import { decimalText } from './decimal-text';
 import { numericFamilyOf } from './numeric-types';
+import { RunningCrc32 } from './running-crc32';
 import { quoteName } from './sql-text';
 import type { TargetColumn } from './table-columns';
 
@@ -107,19 +107,23 @@ function isLengthFramed(rendering: Rendering): boolean {
 }
 
 /**
- * Builds rows' canonical bytes in one reused buffer, value by value as a reader finds them, so each
- * row costs one CRC call and no garbage: this runs for every value imported. Values are given with
+ * Hashes rows' canonical bytes value by value as a reader finds them, without copying values that
+ * come in column order (nearly all rows): this runs for every value imported. Values are given with
  * the index of their column in `columns`; a string or literal straight from the file's bytes takes
  * the fast path when it is already in the form the target shows.
  */
 export class RowChecksummer {
-  private readonly bytes = new ByteBuilder(64 * 1024);
-  /** Where each column's value starts and ends in `bytes` (-1: NULL), for values that come in another order. */
-  private readonly starts: Int32Array;
-  private readonly ends: Int32Array;
+  private readonly crc = new RunningCrc32();
   private readonly lengthFramed: Uint8Array;
   private readonly nullWords: Uint32Array;
-  private readonly ordered = new ByteBuilder(1024);
+  /** The row's values came in `columns` order, each once: hashed as they come, else gathered first. */
+  private inOrder = true;
+  /** Values of a row that comes in another order, and where each column's lies (-1: NULL). */
+  private readonly gathered = new ByteBuilder(1024);
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  /** A value (or null word) is hashed already: the next one follows a separator. */
+  private separate = false;
   /** A value of the row has a stored form the source cannot predict. */
   private unknown = false;
 
@@ -130,9 +134,13 @@ export class RowChecksummer {
     this.nullWords = new Uint32Array(Math.ceil(columns.length / NULL_WORD_BITS));
   }
 
-  startRow(): void {
-    this.bytes.length = 0;
+  /** `inOrder`: the row's values will come in `columns` order, each once. */
+  startRow(inOrder: boolean): void {
+    this.crc.reset();
+    this.inOrder = inOrder;
+    this.gathered.length = 0;
     this.nullWords.fill(0);
+    this.separate = false;
     this.unknown = false;
   }
 
@@ -177,73 +185,43 @@ export class RowChecksummer {
 
   /**
    * CRC32 of the row's canonical bytes; `undefined` when a value's stored form cannot be predicted
-   * (the row is still imported; verification then compares the row count only). `inOrder`: the
-   * values came in `columns` order, each once.
+   * (the row is still imported; verification then compares the row count only).
    */
-  endRow(inOrder: boolean): number | undefined {
+  endRow(): number | undefined {
     if (this.unknown) return undefined;
-    if (this.columns.length === 0) return 0;
-    let row = this.bytes;
-    if (!inOrder) {
-      row = this.ordered;
-      row.length = 0;
-      for (let i = 0; i < this.columns.length; i++) {
-        if (this.starts[i] < 0) continue;
-        if (row.length > 0) row.byte(SEPARATOR);
-        row.range(this.bytes.buffer, this.starts[i], this.ends[i]);
+    if (!this.inOrder) {
+      const buffer = this.gathered.buffer;
+      for (let index = 0; index < this.columns.length; index++) {
+        if (this.starts[index] >= 0) this.hash(index, buffer, this.starts[index], this.ends[index]);
       }
     }
     for (const word of this.nullWords) {
-      if (row.length > 0) row.byte(SEPARATOR);
-      writeDecimal(row, word);
+      if (this.separate) this.crc.byte(SEPARATOR);
+      this.separate = true;
+      this.crc.decimal(word);
     }
-    return row.length <= SHORT_ROW ? crc32Short(row.buffer, row.length) : zlib.crc32(row.view());
+    return this.crc.value;
   }
 
-  /** A value the target shows as src[start, end): after a separator unless it is the row's first, behind its length when it may hold any byte. */
+  /** A value the target shows as src[start, end). */
   private shown(index: number, src: Buffer, start: number, end: number): void {
-    const bytes = this.bytes;
-    const length = end - start;
-    // Room for a separator, the length (at most 10 digits) and its separator, and the value at once: this runs for every value.
-    bytes.reserve(length + 12);
-    if (bytes.length > 0) bytes.buffer[bytes.length++] = SEPARATOR;
-    this.starts[index] = bytes.length;
-    if (this.lengthFramed[index]) {
-      writeDecimal(bytes, length);
-      bytes.buffer[bytes.length++] = SEPARATOR;
-    }
-    bytes.range(src, start, end);
-    this.ends[index] = bytes.length;
+    if (this.inOrder) return this.hash(index, src, start, end);
+    this.starts[index] = this.gathered.length;
+    this.gathered.range(src, start, end);
+    this.ends[index] = this.gathered.length;
   }
-}
 
-/** A non-negative integer below 2^32 in decimal digits. */
-function writeDecimal(bytes: ByteBuilder, value: number): void {
-  if (value < 10) return bytes.byte(0x30 + value);
-  const digits = value < 100 ? 2 : value < 1000 ? 3 : String(value).length;
-  bytes.reserve(digits);
-  const buffer = bytes.buffer;
-  for (let rest = value, at = bytes.length + digits - 1; at >= bytes.length; at--, rest = Math.floor(rest / 10)) buffer[at] = 0x30 + (rest % 10);
-  bytes.length += digits;
-}
-
-/**
- * Below this many bytes a table-driven CRC in JS beats zlib.crc32, whose call (and the view it
- * needs) costs more than the bytes (bench/encode-rows.ts: most rows of a narrow table are this short).
- */
-const SHORT_ROW = 64;
-const CRC_TABLE = new Int32Array(256);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  CRC_TABLE[n] = c;
-}
-
-/** CRC32 (zlib's) of bytes[0, length). */
-function crc32Short(bytes: Buffer, length: number): number {
-  let crc = -1;
-  for (let i = 0; i < length; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
+  /** Column `index`'s value, src[start, end), after a separator unless it is the row's first, behind its length when it may hold any byte. */
+  private hash(index: number, src: Buffer, start: number, end: number): void {
+    const crc = this.crc;
+    if (this.separate) crc.byte(SEPARATOR);
+    this.separate = true;
+    if (this.lengthFramed[index]) {
+      crc.decimal(end - start);
+      crc.byte(SEPARATOR);
+    }
+    crc.bytes(src, start, end);
+  }
 }
 
 /** How the target shows a stored value: bytes, or text of one-byte characters. */
