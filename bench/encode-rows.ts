@@ -1,6 +1,6 @@
 /**
  * CPU cost of turning a dump's SQL rows into batches, the import's hot path, without a target
- * write: `node dist/bench/encode-rows.js [--dir DIR] [--rounds N] [--read-block BYTES]`. DIR is a dump made by
+ * write: `node dist/bench/encode-rows.js [--dir DIR] [--rounds N]`. DIR is a dump made by
  * bench/import-speed.ts (default: its default directory); its tables are created in a scratch
  * database of the local MariaDB only to learn their columns.
  *
@@ -20,7 +20,6 @@ import { readSqlRows, readSqlRowsInto } from '../activities/source/sql-reader';
 import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping } from '../activities/target/batch-encoder';
 import { checksumColumns, RowChecksummer } from '../activities/target/row-checksum';
 import { readTargetColumns, type TargetColumn } from '../activities/target/table-columns';
-import { defaultReadBlockSize } from '../client/config/schema';
 import { quoteName } from '../activities/target/sql-text';
 import { median } from './support/median';
 
@@ -28,14 +27,12 @@ const { values: args } = parseArgs({
   options: {
     dir: { type: 'string', default: path.join(os.tmpdir(), 'tempest-bench-dump') },
     rounds: { type: 'string', default: '3' },
-    // Tempest's default read-block-size unless given (Lightning's is 65536).
-    'read-block': { type: 'string', default: String(defaultReadBlockSize) },
   },
   strict: true,
 });
 
 const BATCH_BYTES = 1024 * 1024;
-const READ_BLOCK = Math.max(1, Math.trunc(Number(args['read-block'])));
+const READ_BLOCK = 64 * 1024;
 
 /** Feeds an encoder the way a chunk's writer does, sealing a batch every BATCH_BYTES. */
 class BenchSink extends EncodingSink {
