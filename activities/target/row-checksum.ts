@@ -12,8 +12,8 @@ import type { TargetColumn } from './table-columns';
  * order, a string-like value preceded by its byte length (so no byte inside it can pass for a
  * boundary), then one word per 32 columns whose bits say which columns are NULL. The source side
  * predicts, per column type, how the target renders what it stored.
- * This form costs the target a third of what a per-value `IF(… IS NULL, …)` framing costs: the scan
- * is most of verification's price.
+ * The target computes this form for 35–65% less CPU than a per-value `IF(… IS NULL, …)` framing
+ * (measured per table of bench/import-speed's dump): that scan is most of verification's price.
  * A sum, unlike XOR, still counts a row that appears twice.
  */
 
