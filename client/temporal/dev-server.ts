@@ -108,6 +108,10 @@ async function startOrReuse(options: DevServerOptions, launched: () => void, for
       '--sqlite-pragma', 'journal_mode=wal',
       '--sqlite-pragma', 'synchronous=normal',
       '--log-level', 'warn',
+      // One partition per task queue: with the default four, a chunk queued in a partition no poller
+      // is on waits (measured: a region slot idle 1.2-1.4 s, twice in one import) while one polls another.
+      '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+      '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
     ],
     { stdio: ['ignore', log, log] },
   );
