@@ -23,11 +23,16 @@ export interface RowSink {
 }
 
 /**
- * What the body of a quoted string holds, as its reader saw while finding its end: `escaped`,
- * backslash escapes or doubled quotes; `controls`, no escapes but raw tab, newline or NUL bytes;
- * `plain`, none of those (its bytes are the value, and need no escaping in a tab-separated row).
+ * What the body of a quoted string holds, as its reader saw while finding its end:
+ * - `plain`: no escapes, and no raw tab, newline or NUL (its bytes are the value, and need no
+ *   escaping in a tab-separated row);
+ * - `controls`: no escapes, but raw tab, newline or NUL bytes;
+ * - `field-escaped`: backslash escapes, each meaning in a tab-separated row with backslash escapes
+ *   (LOAD DATA's) what it means in SQL (any but `\%`, `\_` and `\N`), and no doubled quote and no
+ *   raw tab, newline or NUL: the body, as it is, is also such a row's field for the same bytes;
+ * - `escaped`: any other escapes or doubled quotes.
  */
-export type StringBody = 'plain' | 'controls' | 'escaped';
+export type StringBody = 'plain' | 'controls' | 'field-escaped' | 'escaped';
 
 /** Collects rows as SourceRow objects, each value a SourceValue. */
 export class ValuesSink implements RowSink {
@@ -52,7 +57,7 @@ export class ValuesSink implements RowSink {
   }
 
   quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
-    this.values.push(sqlStringBytes(buf, start, end, body === 'escaped', quote));
+    this.values.push(sqlStringBytes(buf, start, end, body === 'escaped' || body === 'field-escaped', quote));
   }
 
   literalValue(buf: Buffer, start: number, end: number): void {

@@ -620,6 +620,8 @@ class SqlParser<T> {
     const n = buf.length;
     const stops = q === SQUOTE ? SINGLE_QUOTED_STOPS : DOUBLE_QUOTED_STOPS;
     let escaped = false;
+    /** An escape that reads otherwise in a tab-separated field, or a doubled quote. */
+    let rewritten = false;
     let controls = false;
     let i = s + 1;
     for (;;) {
@@ -639,16 +641,18 @@ class SqlParser<T> {
       }
       if (buf[i] === BACKSLASH) {
         escaped = true;
+        if (FIELD_REWRITTEN_ESCAPES[buf[i + 1]] === 1) rewritten = true;
         i += 2;
       } else if (buf[i + 1] === q) {
         escaped = true; // doubled quote
+        rewritten = true;
         i += 2;
       } else {
         i++;
         break;
       }
     }
-    this.stringBody = escaped ? 'escaped' : controls ? 'controls' : 'plain';
+    this.stringBody = escaped ? (rewritten || controls ? 'escaped' : 'field-escaped') : controls ? 'controls' : 'plain';
     return i;
   }
 
@@ -781,6 +785,15 @@ function stringStops(quote: number): Uint8Array {
 }
 const SINGLE_QUOTED_STOPS = stringStops(SQUOTE);
 const DOUBLE_QUOTED_STOPS = stringStops(DQUOTE);
+
+/**
+ * `\x` escapes a tab-separated field with backslash escapes (LOAD DATA's) reads otherwise than SQL:
+ * `\%` and `\_` keep their backslash in SQL, and `\N` is NULL there.
+ */
+const FIELD_REWRITTEN_ESCAPES = new Uint8Array(256);
+FIELD_REWRITTEN_ESCAPES[0x25] = 1;
+FIELD_REWRITTEN_ESCAPES[0x5f] = 1;
+FIELD_REWRITTEN_ESCAPES[0x4e] = 1;
 
 const BITS = new Uint8Array(256);
 BITS[0x30] = 1;

@@ -129,10 +129,9 @@ export class BatchEncoder {
 
   /** A quoted string's body buf[start, end), escapes unresolved. */
   quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
-    if (body !== 'escaped') return this.stringValue(buf, start, end, body === 'plain');
-    this.scratch.length = 0;
-    this.scratch.reserve(end - start);
-    this.stringValue(this.scratch.buffer, 0, unescapeSqlInto(buf, start, end, quote, this.scratch.buffer, 0), false);
+    if (body === 'plain' || body === 'controls') return this.stringValue(buf, start, end, body === 'plain');
+    if (body === 'field-escaped' && this.load) return this.escapedField(buf, start, end, quote);
+    this.stringValue(this.scratch.buffer, 0, this.unescape(buf, start, end, quote), false);
   }
 
   /** An unquoted literal's text buf[start, end), sent as written. */
@@ -202,6 +201,21 @@ export class BatchEncoder {
     else this.insertPart(index, quoteBytes(src.subarray(start, end)));
     const slot = this.slotOf(index);
     if (slot >= 0) this.checksummer!.stringValue(slot, src, start, end);
+  }
+
+  /** A string whose escaped body is also its LOAD DATA field (see StringBody): copied as it is; unescaped only to be hashed. */
+  private escapedField(buf: Buffer, start: number, end: number, quote: number): void {
+    const index = this.valueIndex++;
+    this.load!.escapedField(buf, start, end);
+    const slot = this.slotOf(index);
+    if (slot >= 0) this.checksummer!.stringValue(slot, this.scratch.buffer, 0, this.unescape(buf, start, end, quote));
+  }
+
+  /** Unescapes the body buf[start, end) into `scratch`; returns its length. */
+  private unescape(buf: Buffer, start: number, end: number, quote: number): number {
+    this.scratch.length = 0;
+    this.scratch.reserve(end - start);
+    return unescapeSqlInto(buf, start, end, quote, this.scratch.buffer, 0);
   }
 
   private insertPart(index: number, text: string): void {

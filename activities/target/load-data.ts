@@ -75,12 +75,15 @@ ESCAPE[0x00] = 0x30; // \0
 ESCAPE[TAB] = 0x74; // \t
 ESCAPE[LF] = 0x6e; // \n
 ESCAPE[BACKSLASH] = BACKSLASH;
-/** The byte a LOAD DATA escape stands for. */
+/** The byte a LOAD DATA escape stands for (`\N` is only ever written as a whole field, NULL). */
 const UNESCAPE = new Uint8Array(256);
 for (let c = 0; c < 256; c++) UNESCAPE[c] = c;
 UNESCAPE[0x30] = 0x00;
 UNESCAPE[0x74] = TAB;
 UNESCAPE[0x6e] = LF;
+UNESCAPE[0x72] = 0x0d; // \r
+UNESCAPE[0x62] = 0x08; // \b
+UNESCAPE[0x5a] = 0x1a; // \Z
 
 /**
  * A batch's rows as LOAD DATA reads them: fields split by tabs, rows ended by newlines, NULL as
@@ -121,6 +124,12 @@ export class LoadDataRows {
     this.field(0);
     if (plain) this.out.range(src, start, end);
     else this.escaped(src, start, end);
+  }
+
+  /** A string as backslash escapes that read the same in SQL and in a field (StringBody `field-escaped`), src[start, end). */
+  escapedField(src: Buffer, start: number, end: number): void {
+    this.field(0);
+    this.out.range(src, start, end);
   }
 
   /**

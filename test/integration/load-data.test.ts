@@ -165,6 +165,50 @@ test('statements with other column lists in one file: each batch keeps to one li
   for (const { outcome } of [inserted, loaded]) assert.equal(outcome.tables[0].verify.sourceRows, 6);
 });
 
+/**
+ * Strings written with every SQL escape: most (\' \" \0 \b \n \r \t \Z \\ and any other \x) read the same
+ * in a LOAD DATA field and go into it as they are written; the rest (\% \_ \N, a doubled quote, a raw
+ * tab or newline beside an escape) are rewritten. Each with the bytes it stores, in hex.
+ */
+const escapedStrings: Array<[string, string]> = [
+  ["'a\\'b\\\"c'", Buffer.from('a\'b"c').toString('hex')],
+  ["'\\0\\b\\n\\r\\t\\Z\\\\'", '00080a0d091a5c'],
+  ["'\\q\\é\\ '", Buffer.from('qé ').toString('hex')],
+  ["'\\\\N'", Buffer.from('\\N').toString('hex')],
+  ['"say \\"hi\\" \'x\'"', Buffer.from('say "hi" \'x\'').toString('hex')],
+  ["'\\%\\_'", Buffer.from('\\%\\_').toString('hex')],
+  ["'\\N'", Buffer.from('N').toString('hex')],
+  ["'it''s'", Buffer.from("it's").toString('hex')],
+  ["'raw\ttab\\'s'", Buffer.from("raw\ttab's").toString('hex')],
+  ["'\\n\n'", '0a0a'],
+  ["''", ''],
+];
+
+function writeEscapesDump(schema: string): string {
+  const source = path.join(dir, schema);
+  fs.mkdirSync(source, { recursive: true });
+  fs.writeFileSync(path.join(source, `${schema}.escapes-schema.sql`), 'CREATE TABLE `escapes` (id INT PRIMARY KEY, s VARBINARY(50) NOT NULL, t TEXT);\n');
+  const rows = escapedStrings.map(([literal], index) => `(${index + 1},${literal},${literal})`);
+  fs.writeFileSync(path.join(source, `${schema}.escapes.000000000.sql`), `INSERT INTO \`escapes\` VALUES\n${rows.join(',\n')};\n`);
+  return source;
+}
+
+test('strings with every SQL escape: LOAD DATA stores the bytes the INSERT does, and the checksums agree', async () => {
+  const inserted = await importWith('insert', writeEscapesDump);
+  const loaded = await importWith('load-data', writeEscapesDump);
+  assert.equal(loaded.loads, 1);
+  assert.equal(loaded.rollbacks, 0);
+  for (const { schema, outcome } of [inserted, loaded]) {
+    assert.equal(outcome.tables[0].verify.status, 'checksummed', outcome.tables[0].verify.note ?? '');
+    const [rows] = await scratch.db.query<RowDataPacket[]>(`SELECT HEX(s) AS s, HEX(t) AS t FROM \`${schema}\`.escapes ORDER BY id`);
+    assert.deepEqual(
+      rows.map((row) => [row.s, row.t]),
+      escapedStrings.map(([, hex]) => [hex.toUpperCase(), hex.toUpperCase()]),
+      schema,
+    );
+  }
+});
+
 test('with LOAD DATA, a duplicate key still fails the table when on-duplicate is "error", and nothing of the batch is kept', async () => {
   const schema = uniqueName('tempest_ld_dup');
   databases.push(schema, `${schema}_info`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { ResultSetHeader } from 'mysql2/promise';
 import { loadColumnKinds, LoadDataRows, loadedCleanly, type LoadColumnKind } from '../../activities/target/load-data';
 import type { TargetColumn } from '../../activities/target/table-columns';
+import { quoteBytes } from '../../activities/target/sql-text';
 
 /** Adds a row as a writer does: a string's bytes or a literal's text per field; a refused literal abandons the row. */
 function append(load: LoadDataRows, values: Array<Buffer | string | null>, kinds: LoadColumnKind[]): boolean {
@@ -73,6 +74,15 @@ test('a batch turns back into the INSERT rows it stands for: literals as written
     rows: [String.raw`(-1.5e3,'tab	nl\nbs\\nul\0q\'',NULL)`, String.raw`(1,'\\N','')`, `(7,'A',12)`],
     startedRow: ['42', "''"],
   });
+});
+
+test('a field copied as SQL wrote it (its escapes read the same) turns back into the INSERT string of the same bytes', () => {
+  const load = new LoadDataRows(8);
+  load.startRow();
+  const escaped = Buffer.from(String.raw`a\'b\"c\0\b\n\r\t\Z\\\q`, 'latin1');
+  load.escapedField(escaped, 0, escaped.length);
+  load.endRow();
+  assert.deepEqual(load.insertRows().rows, [`(${quoteBytes(Buffer.from('a\'b"c\0\b\n\r\t\x1a\\q', 'latin1'))})`]);
 });
 
 test('BIT columns take no LOAD DATA; the others are classified by type', () => {
