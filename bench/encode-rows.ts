@@ -1,6 +1,7 @@
 /**
  * CPU cost of turning a dump's SQL rows into batches, the import's hot path, without a target
- * write: `node dist/bench/encode-rows.js [--dir DIR] [--rounds N]`. DIR is a dump made by
+ * write: `node dist/bench/encode-rows.js [--dir DIR] [--rounds N] [--tables t1,t3] [--way sink,values]
+ * [--checksum off,on]`. DIR is a dump made by
  * bench/import-speed.ts (default: its default directory); its tables are created in a scratch
  * database of the local MariaDB only to learn their columns.
  *
@@ -27,6 +28,9 @@ const { values: args } = parseArgs({
   options: {
     dir: { type: 'string', default: path.join(os.tmpdir(), 'tempest-bench-dump') },
     rounds: { type: 'string', default: '3' },
+    tables: { type: 'string', default: '' },
+    way: { type: 'string', default: 'sink,values' },
+    checksum: { type: 'string', default: 'off,on' },
   },
   strict: true,
 });
@@ -113,7 +117,12 @@ async function tableColumns(dir: string, tables: string[]): Promise<Map<string, 
 async function main(): Promise<void> {
   const dir = path.resolve(args.dir!);
   const rounds = Math.max(1, Math.trunc(Number(args.rounds)));
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => /^bench\.\w+\.00001\.sql$/.test(name)) : [];
+  const tables = args.tables ? args.tables.split(',') : undefined;
+  const ways = args.way!.split(',') as Array<'sink' | 'values'>;
+  const checksums = args.checksum!.split(',').map((value) => value === 'on');
+  const files = (fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => /^bench\.\w+\.00001\.sql$/.test(name)) : []).filter(
+    (name) => !tables || tables.includes(name.split('.')[1]),
+  );
   if (files.length === 0) throw new Error(`${dir} holds no dump: make one with bash bench/import-speed.sh (it keeps it there), or give --dir`);
   const columns = await tableColumns(dir, files.map((name) => name.split('.')[1]));
   console.log(`| file | MB | way | checksum | CPU s | MB/s | GC ms | rows |`);
@@ -121,8 +130,8 @@ async function main(): Promise<void> {
   for (const name of files) {
     const file = path.join(dir, name);
     const mb = fs.statSync(file).size / 1e6;
-    for (const checksum of [false, true]) {
-      for (const way of ['sink', 'values'] as const) {
+    for (const checksum of checksums) {
+      for (const way of ways) {
         const runs = [];
         for (let round = 0; round < rounds; round++) runs.push(await measure(file, columns.get(name.split('.')[1])!, way, checksum));
         const cpu = median(runs.map((run) => run.cpu));
