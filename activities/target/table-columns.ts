@@ -13,12 +13,14 @@ export interface TargetColumn {
   octetLength: number | null;
   /** Generated columns take no value from the source. */
   generated: boolean;
+  /** The column may hold NULL (information_schema IS_NULLABLE). */
+  nullable: boolean;
 }
 
 /** The target table's columns in table order; empty when the table does not exist. */
 export async function readTargetColumns(pool: Pool, schema: string, table: string): Promise<TargetColumn[]> {
   const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_OCTET_LENGTH, EXTRA, IS_GENERATED
+    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_OCTET_LENGTH, EXTRA, IS_GENERATED, IS_NULLABLE
        FROM information_schema.COLUMNS
       WHERE TABLE_SCHEMA = ${quoteText(schema)} AND TABLE_NAME = ${quoteText(table)}
       ORDER BY ORDINAL_POSITION`,
@@ -31,5 +33,6 @@ export async function readTargetColumns(pool: Pool, schema: string, table: strin
     datetimePrecision: row.DATETIME_PRECISION === null ? null : Number(row.DATETIME_PRECISION),
     octetLength: row.CHARACTER_OCTET_LENGTH === null ? null : Number(row.CHARACTER_OCTET_LENGTH),
     generated: textOf(row.IS_GENERATED).toUpperCase() === 'ALWAYS' || /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/i.test(textOf(row.EXTRA)),
+    nullable: textOf(row.IS_NULLABLE).toUpperCase() === 'YES',
   }));
 }

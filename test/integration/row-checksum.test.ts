@@ -36,11 +36,15 @@ function literal(value: Value): string {
   return `X'${value.toString('hex')}'`;
 }
 
-test('the target’s checksum SQL and the source’s RowChecksummer agree on every type, NULL anywhere, over more than 32 columns, values in order or not', async () => {
+test('the target’s checksum SQL and the source’s RowChecksummer agree on every type, NULL anywhere, over more than 32 nullable columns, values in order or not', async () => {
   const schema = uniqueName('tempest_row_checksum');
   scratch.databases.push(schema);
-  // 42 columns: the types three times over, so NULLs fall in both null words.
-  const columns = Array.from({ length: 42 }, (_, index) => ({ name: `c${index}`, ...kinds[index % kinds.length] }));
+  // 56 columns: the types four times over, every fourth NOT NULL; the 42 nullable ones put NULLs in both null words.
+  const columns = Array.from({ length: 56 }, (_, index) => {
+    const kind = kinds[index % kinds.length];
+    const notNull = index % 4 === 3;
+    return { name: `c${index}`, type: `${kind.type}${notNull ? ' NOT NULL' : ''}`, values: notNull ? kind.values.filter((value) => value !== null) : kind.values };
+  });
   const rowCount = 12;
   const rows: Value[][] = Array.from({ length: rowCount }, (_, row) => columns.map((column, index) => column.values[(row + index) % column.values.length]));
 
@@ -97,6 +101,35 @@ test('bytes moved across a column boundary, even at a separator byte, change the
       checksums.push(String(result[0].checksum));
     }
     assert.equal(new Set(checksums).size, checksums.length, `four different checksums: ${checksums.join(', ')}`);
+  } finally {
+    await target.end();
+  }
+});
+
+test('a NULL that a lax sql_mode stores as a NOT NULL column’s default does not checksum as the row the source gave', async () => {
+  const schema = uniqueName('tempest_row_checksum');
+  scratch.databases.push(schema);
+  const target = await mysql.createConnection({ ...mariadb, charset: 'BINARY', supportBigNumbers: true, bigNumberStrings: true });
+  try {
+    await target.query("SET SESSION sql_mode = ''");
+    await target.query(`CREATE DATABASE \`${schema}\``);
+    await target.query(`CREATE TABLE \`${schema}\`.t (a INT NOT NULL, b VARCHAR(5) NOT NULL, c INT)`);
+    // Stored as (0, 'x', NULL) and (1, '', 2), with warnings.
+    await target.query(`INSERT INTO \`${schema}\`.t VALUES (NULL, 'x', NULL), (1, NULL, 2)`);
+    const covered = checksumColumns(await readTargetColumns(target as unknown as mysql.Pool, schema, 't')).covered;
+    const sumOf = (rows: Value[][]) => {
+      const checksummer = new RowChecksummer(covered);
+      let sum = 0n;
+      for (const row of rows) {
+        checksummer.startRow(true);
+        row.forEach((value, index) => (value === null ? checksummer.nullValue(index) : checksummer.value(index, value)));
+        sum += BigInt(checksummer.endRow()!);
+      }
+      return sum.toString();
+    };
+    const [result] = await target.query<RowDataPacket[]>(targetChecksumSelect(`\`${schema}\`.t`, covered));
+    assert.equal(String(result[0].checksum), sumOf([['0', Buffer.from('x'), null], ['1', Buffer.from(''), '2']]), 'the rows as stored checksum alike');
+    assert.notEqual(String(result[0].checksum), sumOf([[null, Buffer.from('x'), null], ['1', null, '2']]), 'the rows the source gave do not');
   } finally {
     await target.end();
   }

@@ -13,7 +13,7 @@ import { seededRandom } from '../helpers/dump-fixture';
  */
 
 function column(name: string, dataType: string, extra: Partial<TargetColumn> = {}): TargetColumn {
-  return { name, dataType, columnType: dataType, numericScale: null, datetimePrecision: null, octetLength: null, generated: false, ...extra };
+  return { name, dataType, columnType: dataType, numericScale: null, datetimePrecision: null, octetLength: null, generated: false, nullable: true, ...extra };
 }
 
 const COLUMNS: TargetColumn[] = [

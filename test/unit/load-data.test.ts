@@ -86,7 +86,7 @@ test('a field copied as SQL wrote it (its escapes read the same) turns back into
 });
 
 test('BIT columns take no LOAD DATA; the others are classified by type', () => {
-  const column = (dataType: string): TargetColumn => ({ name: dataType, dataType, columnType: dataType, numericScale: null, datetimePrecision: null, octetLength: null, generated: false });
+  const column = (dataType: string): TargetColumn => ({ name: dataType, dataType, columnType: dataType, numericScale: null, datetimePrecision: null, octetLength: null, generated: false, nullable: true });
   assert.equal(loadColumnKinds([column('int'), column('bit')]), undefined);
   assert.deepEqual(loadColumnKinds(['bigint', 'double', 'varbinary', 'char', 'datetime', 'enum', 'year', 'json'].map(column)), [
     'number', 'number', 'text', 'text', 'strings-only', 'strings-only', 'strings-only', 'strings-only',

@@ -5,7 +5,7 @@ import { checksumColumns, RowChecksummer } from '../../activities/target/row-che
 import type { TargetColumn } from '../../activities/target/table-columns';
 
 function column(name: string, dataType: string, extra: Partial<TargetColumn> = {}): TargetColumn {
-  return { name, dataType, columnType: dataType, numericScale: null, datetimePrecision: null, octetLength: null, generated: false, ...extra };
+  return { name, dataType, columnType: dataType, numericScale: null, datetimePrecision: null, octetLength: null, generated: false, nullable: true, ...extra };
 }
 
 const text = column('s', 'varchar');
@@ -36,6 +36,26 @@ test('NULLs are left out of the values and set their column’s bit in the null 
   }
   const values = Array.from({ length: 40 }, (_, index) => String(index)).filter((_, index) => ![0, 31, 33].includes(index));
   assert.equal(checksummer.endRow(), crcOf(...values, String(2 ** 31 + 1), String(2)));
+});
+
+test('NOT NULL columns have no bit: the words count the nullable columns only, and a table of none has no word', () => {
+  // 40 columns, every other one NOT NULL: 20 nullable ones make one word.
+  const columns = Array.from({ length: 40 }, (_, index) => column(`c${index}`, 'int', { nullable: index % 2 === 1 }));
+  const checksummer = new RowChecksummer(checksumColumns(columns).covered);
+  checksummer.startRow(true);
+  for (let index = 0; index < 40; index++) {
+    if (index === 1 || index === 39) checksummer.nullValue(index);
+    else checksummer.value(index, String(index));
+  }
+  const values = Array.from({ length: 40 }, (_, index) => String(index)).filter((_, index) => index !== 1 && index !== 39);
+  // c1 is the first nullable column (bit 0), c39 the twentieth (bit 19).
+  assert.equal(checksummer.endRow(), crcOf(...values, String(2 ** 19 + 1)));
+
+  const required = new RowChecksummer(checksumColumns([column('a', 'int', { nullable: false }), column('b', 'varchar', { nullable: false })]).covered);
+  required.startRow(true);
+  required.value(0, '7');
+  required.value(1, Buffer.from('x'));
+  assert.equal(required.endRow(), crcOf('7', '1', 'x'));
 });
 
 test('a row of NULLs only is its null words; no columns at all is the empty row', () => {
