@@ -21,7 +21,9 @@
  * (required: Tempest verifies every table, which the others do not do), --rounds N (1: the tool list
  * is run N times over; ratios then compare median times, since one machine's timings vary), --batch-size SIZE
  * (Tempest's logical-import-batch-size, default Tempest's own), --tempest-node-args "ARGS"
- * (write it with "=": --tempest-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"), --keep (leave the databases), --regenerate.
+ * (write it with "=": --tempest-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"), --keep (leave the databases), --regenerate,
+ * --split-cores (the local mariadbd on the upper half of the cores, the loaders on the lower half, as
+ * when the importer runs on another host: see bench/support/split-cores.ts; it gets its cores back at the end).
  */
 import { seededRandom as prng } from '../test/helpers/dump-fixture';
 import { spawn, execFileSync } from 'node:child_process';
@@ -36,6 +38,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { median } from './support/median';
 import { CLK_TCK, cpuSeconds, findMariadbd, machineBusySeconds, readStat, readWriteBytes, type ProcStat } from './support/processes';
 import { quiesce } from './support/quiesce';
+import { splitCores, type CoreSplit } from './support/split-cores';
 import { writeTempestConfig } from './support/tempest-config';
 
 // ---------------------------------------------------------------------------------------------
@@ -61,6 +64,7 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: '' },
     'tempest-node-args': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
+    'split-cores': { type: 'boolean', default: false },
     regenerate: { type: 'boolean', default: false },
   },
   strict: true,
@@ -86,6 +90,7 @@ const opt = {
   tempestNodeArgs: args['tempest-node-args']!.split(/\s+/).filter(Boolean),
   keep: args.keep!,
   regenerate: args.regenerate!,
+  splitCores: args['split-cores']!,
 };
 for (const tool of opt.tools) if (!['myloader', 'mariadb', 'tempest', 'tempest-insert'].includes(tool)) fail(`--tools: unknown tool "${tool}"`);
 if (!['error', 'replace', 'ignore'].includes(opt.onDuplicate)) fail('--on-duplicate: error, replace or ignore');
@@ -435,7 +440,8 @@ async function timedRun(run: RunOptions): Promise<LoadResult> {
 
   const started = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-  const child = spawn(run.command, run.argv, { cwd: repoRoot, env: run.env ?? process.env, stdio: [run.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const { command, argv } = coreSplit ? coreSplit.onLoaderCores(run.command, run.argv) : run;
+  const child = spawn(command, argv, { cwd: repoRoot, env: run.env ?? process.env, stdio: [run.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const cpu = new TreeCpu(child.pid!);
   const tail: string[] = [];
   const milestones: Record<string, number> = {};
@@ -649,6 +655,7 @@ function report(dump: DumpInfo, results: LoadResult[]): void {
       `${dump.rows} rows), ~1 MiB multi-row INSERTs, mydumper layout, seed ${dump.seed}.`,
   );
   log(`Target: MariaDB at ${opt.host}:${opt.port}, ${os.cpus().length} cores, node ${process.version}. MB = 10^6 bytes of data files.`);
+  if (coreSplit) log(`Cores split (--split-cores): the loaders on ${coreSplit.loaderCores}, mariadbd on ${coreSplit.serverCores}, as when the importer runs on another host.`);
   log('CPU columns: seconds of CPU used during the load by the loader (by process name), by mariadbd, and by every other process (noise).');
   log('Busy sessions: target sessions running a statement on the load\'s database, sampled every 250 ms.');
   log('');
@@ -666,8 +673,16 @@ function report(dump: DumpInfo, results: LoadResult[]): void {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Set with --split-cores. */
+let coreSplit: CoreSplit | undefined;
+
 async function main(): Promise<void> {
   const dump = await ensureDump();
+  if (opt.splitCores) {
+    const mariadbd = findMariadbd();
+    if (mariadbd === undefined) fail('--split-cores: no local mariadbd process to pin');
+    coreSplit = splitCores(mariadbd);
+  }
   const admin = await mysql.createConnection(connectionOptions());
   const [version] = await admin.query<RowDataPacket[]>('SELECT VERSION() AS v');
   log(`target: MariaDB ${version[0].v} at ${opt.host}:${opt.port}; threads ${opt.threads}; tools ${opt.tools.join(', ')}`);
@@ -692,6 +707,7 @@ async function main(): Promise<void> {
     }
   }
   await admin.end();
+  coreSplit?.restore();
   report(dump, results);
   if (failed) {
     log('\nAT LEAST ONE LOAD FAILED (see above)');
