@@ -34,6 +34,11 @@ export interface RowSink {
  */
 export type StringBody = 'plain' | 'controls' | 'field-escaped' | 'escaped';
 
+/** The body holds escapes (or doubled quotes): its bytes are not yet the value. */
+export function hasEscapes(body: StringBody): boolean {
+  return body === 'escaped' || body === 'field-escaped';
+}
+
 /** Collects rows as SourceRow objects, each value a SourceValue. */
 export class ValuesSink implements RowSink {
   private rows: SourceRow[] = [];
@@ -57,7 +62,7 @@ export class ValuesSink implements RowSink {
   }
 
   quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
-    this.values.push(sqlStringBytes(buf, start, end, body === 'escaped' || body === 'field-escaped', quote));
+    this.values.push(sqlStringBytes(buf, start, end, hasEscapes(body), quote));
   }
 
   literalValue(buf: Buffer, start: number, end: number): void {

@@ -1,5 +1,5 @@
 import type { SourceRow } from '../source/row';
-import { latin1, type RowSink, type StringBody } from '../source/row-sink';
+import { hasEscapes, latin1, type RowSink, type StringBody } from '../source/row-sink';
 import { unescapeSqlInto } from '../source/sql-string';
 import { ByteBuilder } from './byte-builder';
 import { InsertStatement } from './insert-statement';
@@ -129,7 +129,7 @@ export class BatchEncoder {
 
   /** A quoted string's body buf[start, end), escapes unresolved. */
   quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
-    if (body === 'plain' || body === 'controls') return this.stringValue(buf, start, end, body === 'plain');
+    if (!hasEscapes(body)) return this.stringValue(buf, start, end, body === 'plain');
     if (body === 'field-escaped' && this.load) return this.escapedField(buf, start, end, quote);
     this.stringValue(this.scratch.buffer, 0, this.unescape(buf, start, end, quote), false);
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
-import { checksumColumns, RowChecksummer, targetChecksumSelect } from '../../activities/target/row-checksum';
+import { checksumColumns, RowChecksummer, targetChecksumSelect, type ChecksumColumn } from '../../activities/target/row-checksum';
 import { readTargetColumns } from '../../activities/target/table-columns';
 import { importDirectly, poolOfConfig, settingsOfConfig, writeDirectConfig } from '../helpers/direct-import';
 import { generateDump } from '../helpers/dump-fixture';
@@ -36,9 +36,50 @@ function literal(value: Value): string {
   return `X'${value.toString('hex')}'`;
 }
 
-test('the target’s checksum SQL and the source’s RowChecksummer agree on every type, NULL anywhere, over more than 32 nullable columns, values in order or not', async () => {
+/** Runs `work` on a connection to a database of its own (binary strings, exact big numbers). */
+async function withScratchSchema(work: (target: mysql.Connection, schema: string) => Promise<void>): Promise<void> {
   const schema = uniqueName('tempest_row_checksum');
   scratch.databases.push(schema);
+  const target = await mysql.createConnection({ ...mariadb, charset: 'BINARY', supportBigNumbers: true, bigNumberStrings: true });
+  try {
+    await target.query(`CREATE DATABASE \`${schema}\``);
+    await work(target, schema);
+  } finally {
+    await target.end();
+  }
+}
+
+async function coveredColumns(target: mysql.Connection, schema: string, table: string): Promise<ChecksumColumn[]> {
+  return checksumColumns(await readTargetColumns(target as unknown as mysql.Pool, schema, table)).covered;
+}
+
+/** The target's row count and checksum of the table, by its checksum SQL. */
+async function targetChecksum(target: mysql.Connection, schema: string, table: string, covered: ChecksumColumn[]): Promise<{ rows: number; checksum: string }> {
+  const [result] = await target.query<RowDataPacket[]>(targetChecksumSelect(`\`${schema}\`.${table}`, covered));
+  return { rows: Number(result[0].row_count), checksum: String(result[0].checksum) };
+}
+
+/** The source side's sum over `rows`, values fed in column order or, where `inOrder` says not, last column first. */
+function sourceChecksum(covered: ChecksumColumn[], rows: Value[][], inOrder: (rowNumber: number) => boolean = () => true): string {
+  const checksummer = new RowChecksummer(covered);
+  let sum = 0n;
+  for (const [number, row] of rows.entries()) {
+    const ordered = inOrder(number);
+    checksummer.startRow(ordered);
+    const indexes = row.map((_, index) => index);
+    for (const index of ordered ? indexes : indexes.reverse()) {
+      const value = row[index];
+      if (value === null) checksummer.nullValue(index);
+      else checksummer.value(index, value);
+    }
+    const crc = checksummer.endRow();
+    assert.notEqual(crc, undefined, 'every value’s stored form is predicted');
+    sum += BigInt(crc!);
+  }
+  return sum.toString();
+}
+
+test('the target’s checksum SQL and the source’s RowChecksummer agree on every type, NULL anywhere, over more than 32 nullable columns, values in order or not', async () => {
   // 56 columns: the types four times over, every fourth NOT NULL; the 42 nullable ones put NULLs in both null words.
   const columns = Array.from({ length: 56 }, (_, index) => {
     const kind = kinds[index % kinds.length];
@@ -48,45 +89,23 @@ test('the target’s checksum SQL and the source’s RowChecksummer agree on eve
   const rowCount = 12;
   const rows: Value[][] = Array.from({ length: rowCount }, (_, row) => columns.map((column, index) => column.values[(row + index) % column.values.length]));
 
-  const target = await mysql.createConnection({ ...mariadb, charset: 'BINARY', supportBigNumbers: true, bigNumberStrings: true });
-  try {
+  await withScratchSchema(async (target, schema) => {
     await target.query("SET SESSION sql_mode = 'ALLOW_INVALID_DATES', time_zone = '+00:00'");
-    await target.query(`CREATE DATABASE \`${schema}\``);
     await target.query(`CREATE TABLE \`${schema}\`.t (${columns.map(({ name, type }) => `${name} ${type}`).join(', ')})`);
     await target.query(`INSERT INTO \`${schema}\`.t VALUES ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ')}`);
 
-    const covered = checksumColumns(await readTargetColumns(target as unknown as mysql.Pool, schema, 't')).covered;
+    const covered = await coveredColumns(target, schema, 't');
     assert.equal(covered.length, columns.length, 'every column is covered');
-    const checksummer = new RowChecksummer(covered);
-    let sum = 0n;
-    for (const [number, row] of rows.entries()) {
-      // Every other row's values come last column first, as a column list in another order gives them.
-      const inOrder = number % 2 === 0;
-      checksummer.startRow(inOrder);
-      const indexes = row.map((_, index) => index);
-      for (const index of inOrder ? indexes : indexes.reverse()) {
-        const value = row[index];
-        if (value === null) checksummer.nullValue(index);
-        else checksummer.value(index, value);
-      }
-      const crc = checksummer.endRow();
-      assert.notEqual(crc, undefined, 'every value’s stored form is predicted');
-      sum += BigInt(crc!);
-    }
-    const [result] = await target.query<RowDataPacket[]>(targetChecksumSelect(`\`${schema}\`.t`, covered));
-    assert.equal(Number(result[0].row_count), rowCount);
-    assert.equal(String(result[0].checksum), sum.toString());
-  } finally {
-    await target.end();
-  }
+    // Every other row's values come last column first, as a column list in another order gives them.
+    const sum = sourceChecksum(covered, rows, (number) => number % 2 === 0);
+    const result = await targetChecksum(target, schema, 't', covered);
+    assert.equal(result.rows, rowCount);
+    assert.equal(result.checksum, sum);
+  });
 });
 
 test('bytes moved across a column boundary, even at a separator byte, change the checksum', async () => {
-  const schema = uniqueName('tempest_row_checksum');
-  scratch.databases.push(schema);
-  const target = await mysql.createConnection({ ...mariadb, charset: 'BINARY', supportBigNumbers: true, bigNumberStrings: true });
-  try {
-    await target.query(`CREATE DATABASE \`${schema}\``);
+  await withScratchSchema(async (target, schema) => {
     const checksums: string[] = [];
     for (const [name, values] of [
       ['shifted_left', "(X'611f', 'b')"],
@@ -96,43 +115,23 @@ test('bytes moved across a column boundary, even at a separator byte, change the
     ]) {
       await target.query(`CREATE TABLE \`${schema}\`.${name} (a VARBINARY(8), b VARBINARY(8))`);
       await target.query(`INSERT INTO \`${schema}\`.${name} VALUES ${values}`);
-      const covered = checksumColumns(await readTargetColumns(target as unknown as mysql.Pool, schema, name)).covered;
-      const [result] = await target.query<RowDataPacket[]>(targetChecksumSelect(`\`${schema}\`.${name}`, covered));
-      checksums.push(String(result[0].checksum));
+      checksums.push((await targetChecksum(target, schema, name, await coveredColumns(target, schema, name))).checksum);
     }
     assert.equal(new Set(checksums).size, checksums.length, `four different checksums: ${checksums.join(', ')}`);
-  } finally {
-    await target.end();
-  }
+  });
 });
 
 test('a NULL that a lax sql_mode stores as a NOT NULL column’s default does not checksum as the row the source gave', async () => {
-  const schema = uniqueName('tempest_row_checksum');
-  scratch.databases.push(schema);
-  const target = await mysql.createConnection({ ...mariadb, charset: 'BINARY', supportBigNumbers: true, bigNumberStrings: true });
-  try {
+  await withScratchSchema(async (target, schema) => {
     await target.query("SET SESSION sql_mode = ''");
-    await target.query(`CREATE DATABASE \`${schema}\``);
     await target.query(`CREATE TABLE \`${schema}\`.t (a INT NOT NULL, b VARCHAR(5) NOT NULL, c INT)`);
     // Stored as (0, 'x', NULL) and (1, '', 2), with warnings.
     await target.query(`INSERT INTO \`${schema}\`.t VALUES (NULL, 'x', NULL), (1, NULL, 2)`);
-    const covered = checksumColumns(await readTargetColumns(target as unknown as mysql.Pool, schema, 't')).covered;
-    const sumOf = (rows: Value[][]) => {
-      const checksummer = new RowChecksummer(covered);
-      let sum = 0n;
-      for (const row of rows) {
-        checksummer.startRow(true);
-        row.forEach((value, index) => (value === null ? checksummer.nullValue(index) : checksummer.value(index, value)));
-        sum += BigInt(checksummer.endRow()!);
-      }
-      return sum.toString();
-    };
-    const [result] = await target.query<RowDataPacket[]>(targetChecksumSelect(`\`${schema}\`.t`, covered));
-    assert.equal(String(result[0].checksum), sumOf([['0', Buffer.from('x'), null], ['1', Buffer.from(''), '2']]), 'the rows as stored checksum alike');
-    assert.notEqual(String(result[0].checksum), sumOf([[null, Buffer.from('x'), null], ['1', null, '2']]), 'the rows the source gave do not');
-  } finally {
-    await target.end();
-  }
+    const covered = await coveredColumns(target, schema, 't');
+    const { checksum } = await targetChecksum(target, schema, 't', covered);
+    assert.equal(checksum, sourceChecksum(covered, [['0', Buffer.from('x'), null], ['1', Buffer.from(''), '2']]), 'the rows as stored checksum alike');
+    assert.notEqual(checksum, sourceChecksum(covered, [[null, Buffer.from('x'), null], ['1', null, '2']]), 'the rows the source gave do not');
+  });
 });
 
 test('a task started before checksums had an encoding number is verified by row count, and says so', async () => {
