@@ -24,15 +24,13 @@ export interface RowSink {
 
 /**
  * What the body of a quoted string holds, as its reader saw while finding its end:
- * - `plain`: no escapes, and no raw tab, newline or NUL (its bytes are the value, and need no
- *   escaping in a tab-separated row);
- * - `controls`: no escapes, but raw tab, newline or NUL bytes;
- * - `field-escaped`: backslash escapes, each meaning in a tab-separated row with backslash escapes
- *   (LOAD DATA's) what it means in SQL (any but `\%`, `\_` and `\N`), and no doubled quote and no
- *   raw tab, newline or NUL: the body, as it is, is also such a row's field for the same bytes;
- * - `escaped`: any other escapes or doubled quotes.
+ * - `plain`: no escapes and no doubled quote: its bytes are the value;
+ * - `field-escaped`: backslash escapes or doubled quotes, each read the same by a LOAD DATA field
+ *   enclosed in the same quotes (any escape but `\%`, `\_` and `\N`): the string, as it is written,
+ *   is also such a field for the same bytes;
+ * - `escaped`: escapes, some of them `\%`, `\_` or `\N`.
  */
-export type StringBody = 'plain' | 'controls' | 'field-escaped' | 'escaped';
+export type StringBody = 'plain' | 'field-escaped' | 'escaped';
 
 /** The body holds escapes (or doubled quotes): its bytes are not yet the value. */
 export function hasEscapes(body: StringBody): boolean {

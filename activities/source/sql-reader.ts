@@ -620,18 +620,12 @@ class SqlParser<T> {
     const n = buf.length;
     const stops = q === SQUOTE ? SINGLE_QUOTED_STOPS : DOUBLE_QUOTED_STOPS;
     let escaped = false;
-    /** An escape that reads otherwise in a tab-separated field, or a doubled quote. */
+    /** An escape that reads otherwise in a LOAD DATA field. */
     let rewritten = false;
-    let controls = false;
     let i = s + 1;
     for (;;) {
       // The hot loop: plain bytes of the string.
-      while (i < n) {
-        const stop = stops[buf[i]];
-        if (stop === STOP_END) break;
-        if (stop === STOP_CONTROL) controls = true;
-        i++;
-      }
+      while (i < n && stops[buf[i]] === 0) i++;
       if (i + 1 >= n) {
         // The quote or backslash is the last byte received (or there is none): what follows decides.
         if (!this.eof) throw NEED_MORE;
@@ -645,14 +639,13 @@ class SqlParser<T> {
         i += 2;
       } else if (buf[i + 1] === q) {
         escaped = true; // doubled quote
-        rewritten = true;
         i += 2;
       } else {
         i++;
         break;
       }
     }
-    this.stringBody = escaped ? (rewritten || controls ? 'escaped' : 'field-escaped') : controls ? 'controls' : 'plain';
+    this.stringBody = escaped ? (rewritten ? 'escaped' : 'field-escaped') : 'plain';
     return i;
   }
 
@@ -771,24 +764,19 @@ class SqlParser<T> {
   }
 }
 
-/** In a string's body: where a step of the scan ends (its quote, a backslash), and bytes to note (tab, newline, NUL). */
-const STOP_END = 1;
-const STOP_CONTROL = 2;
+/** In a string's body: 1 where a step of the scan ends (its quote, a backslash). */
 function stringStops(quote: number): Uint8Array {
   const stops = new Uint8Array(256);
-  stops[quote] = STOP_END;
-  stops[BACKSLASH] = STOP_END;
-  stops[TAB] = STOP_CONTROL;
-  stops[LF] = STOP_CONTROL;
-  stops[0] = STOP_CONTROL;
+  stops[quote] = 1;
+  stops[BACKSLASH] = 1;
   return stops;
 }
 const SINGLE_QUOTED_STOPS = stringStops(SQUOTE);
 const DOUBLE_QUOTED_STOPS = stringStops(DQUOTE);
 
 /**
- * `\x` escapes a tab-separated field with backslash escapes (LOAD DATA's) reads otherwise than SQL:
- * `\%` and `\_` keep their backslash in SQL, and `\N` is NULL there.
+ * `\x` escapes a LOAD DATA field reads otherwise than SQL: `\%` and `\_` keep their backslash in
+ * SQL, and `\N` is NULL in a field.
  */
 const FIELD_REWRITTEN_ESCAPES = new Uint8Array(256);
 FIELD_REWRITTEN_ESCAPES[0x25] = 1;

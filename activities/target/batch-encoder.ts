@@ -4,10 +4,13 @@ import { unescapeSqlInto } from '../source/sql-string';
 import { ByteBuilder } from './byte-builder';
 import { InsertStatement } from './insert-statement';
 import { loadColumnKinds, loadDataSql, LoadDataRows, type LoadColumnKind } from './load-data';
+import { numberForm } from './number-form';
 import type { ChecksumColumn, RowChecksummer } from './row-checksum';
 import { quoteBytes } from './sql-text';
 import type { TargetColumn } from './table-columns';
 import type { TaskSettings } from '../task-types';
+
+const SINGLE_QUOTE = 0x27;
 
 /** How one statement's column list maps onto the target table. */
 export interface ColumnMapping {
@@ -129,23 +132,24 @@ export class BatchEncoder {
 
   /** A quoted string's body buf[start, end), escapes unresolved. */
   quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
-    if (!hasEscapes(body)) return this.stringValue(buf, start, end, body === 'plain');
-    if (body === 'field-escaped' && this.load) return this.escapedField(buf, start, end, quote);
-    this.stringValue(this.scratch.buffer, 0, this.unescape(buf, start, end, quote), false);
+    if (this.load && quote === SINGLE_QUOTE && body !== 'escaped') return this.quotedField(buf, start, end, body);
+    if (!hasEscapes(body)) return this.stringValue(buf, start, end);
+    this.stringValue(this.scratch.buffer, 0, this.unescape(buf, start, end, quote));
   }
 
   /** An unquoted literal's text buf[start, end), sent as written. */
   literalValue(buf: Buffer, start: number, end: number): void {
     const index = this.valueIndex++;
-    if (this.load && !this.load.literalField(buf, start, end, this.mapping!.load!.kinds[index])) this.switchToInsert();
+    const form = numberForm(buf, start, end);
+    if (this.load && !this.load.literalField(buf, start, end, form, this.mapping!.load!.kinds[index])) this.switchToInsert();
     if (!this.load) this.insertPart(index, latin1(buf, start, end));
     const slot = this.slotOf(index);
-    if (slot >= 0) this.checksummer!.literalValue(slot, buf, start, end);
+    if (slot >= 0) this.checksummer!.literalValue(slot, buf, start, end, form);
   }
 
   /** A value as a SourceValue holds it: a string's bytes, or a literal's text. */
   builtValue(value: Buffer | string): void {
-    if (typeof value !== 'string') return this.stringValue(value, 0, value.length, false);
+    if (typeof value !== 'string') return this.stringValue(value, 0, value.length);
     const text = Buffer.from(value, 'latin1');
     this.literalValue(text, 0, text.length);
   }
@@ -194,21 +198,22 @@ export class BatchEncoder {
     this.spareLoads.push(load);
   }
 
-  /** `plain`: the bytes hold no tab, newline, NUL or backslash. */
-  private stringValue(src: Buffer, start: number, end: number, plain: boolean): void {
+  private stringValue(src: Buffer, start: number, end: number): void {
     const index = this.valueIndex++;
-    if (this.load) this.load.stringField(src, start, end, plain);
+    if (this.load) this.load.stringField(src, start, end);
     else this.insertPart(index, quoteBytes(src.subarray(start, end)));
     const slot = this.slotOf(index);
     if (slot >= 0) this.checksummer!.stringValue(slot, src, start, end);
   }
 
-  /** A string whose escaped body is also its LOAD DATA field (see StringBody): copied as it is; unescaped only to be hashed. */
-  private escapedField(buf: Buffer, start: number, end: number, quote: number): void {
+  /** A '…' string whose body an enclosed field reads as SQL does (see LoadDataRows): copied as written; unescaped only to be hashed. */
+  private quotedField(buf: Buffer, start: number, end: number, body: StringBody): void {
     const index = this.valueIndex++;
-    this.load!.escapedField(buf, start, end);
+    this.load!.quotedField(buf, start - 1, end + 1);
     const slot = this.slotOf(index);
-    if (slot >= 0) this.checksummer!.stringValue(slot, this.scratch.buffer, 0, this.unescape(buf, start, end, quote));
+    if (slot < 0) return;
+    if (body === 'plain') this.checksummer!.stringValue(slot, buf, start, end);
+    else this.checksummer!.stringValue(slot, this.scratch.buffer, 0, this.unescape(buf, start, end, SINGLE_QUOTE));
   }
 
   /** Unescapes the body buf[start, end) into `scratch`; returns its length. */

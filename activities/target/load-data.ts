@@ -3,7 +3,8 @@ import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql
 import { ByteBuilder } from './byte-builder';
 import { numericFamilyOf } from './numeric-types';
 import { textOf } from './connection';
-import { qualifiedName, quoteBytes, quoteName } from './sql-text';
+import { NOT_A_NUMBER } from './number-form';
+import { qualifiedName, quoteName } from './sql-text';
 import type { TargetColumn } from './table-columns';
 
 /**
@@ -61,40 +62,35 @@ export function loadDataSql(schema: string, table: string, columns: readonly str
   // The file name is never opened: the rows come from memory (see loadRows).
   return (
     `LOAD DATA LOCAL INFILE 'tempest-batch' INTO TABLE ${qualifiedName(schema, table)} CHARACTER SET binary ` +
-    `FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' STARTING BY '' ` +
+    `FIELDS TERMINATED BY '\\t' ENCLOSED BY '\\'' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' STARTING BY '' ` +
     `(${columns.map(quoteName).join(',')})`
   );
 }
 
 const TAB = 0x09;
 const LF = 0x0a;
+const QUOTE = 0x27;
 const BACKSLASH = 0x5c;
-/** The byte after the backslash for bytes a field cannot hold as they are; 0 for the others. */
+/** The byte after the backslash for bytes an enclosed field does not take as they are; 0 for the others. */
 const ESCAPE = new Uint8Array(256);
 ESCAPE[0x00] = 0x30; // \0
 ESCAPE[TAB] = 0x74; // \t
 ESCAPE[LF] = 0x6e; // \n
+ESCAPE[QUOTE] = QUOTE;
 ESCAPE[BACKSLASH] = BACKSLASH;
-/** The byte a LOAD DATA escape stands for (`\N` is only ever written as a whole field, NULL). */
-const UNESCAPE = new Uint8Array(256);
-for (let c = 0; c < 256; c++) UNESCAPE[c] = c;
-UNESCAPE[0x30] = 0x00;
-UNESCAPE[0x74] = TAB;
-UNESCAPE[0x6e] = LF;
-UNESCAPE[0x72] = 0x0d; // \r
-UNESCAPE[0x62] = 0x08; // \b
-UNESCAPE[0x5a] = 0x1a; // \Z
 
 /**
- * A batch's rows as LOAD DATA reads them: fields split by tabs, rows ended by newlines, NULL as
- * `\N`. Values are written one by one, straight from the file's bytes where they can be. It keeps
- * which fields came from unquoted literals, so that the batch can still go as the INSERT it stands
- * for (`insertRows`) when the target will not take it this way.
+ * A batch's rows as LOAD DATA reads them: fields split by tabs, rows ended by newlines. A string is
+ * enclosed in single quotes, with backslash escapes; everything else is bare: NULL as `\N`, a
+ * number as its digits. Strings must be enclosed: a bare field reading `NULL` would be NULL.
+ * An enclosed field reads escapes and doubled quotes as SQL reads a '…' literal, but for `\N`
+ * (NULL, when it is all the field holds), `\%` and `\_` (which keep their backslash in SQL): so a
+ * dump's string goes in as it is written, quotes included, when it has none of those three.
+ * Every field is then also the INSERT's literal for the same value, which is how a batch the
+ * target will not take this way still goes as an INSERT (`insertRows`).
  */
 export class LoadDataRows {
   private readonly out: ByteBuilder;
-  /** 1 for each field written from an unquoted literal, in order. */
-  private literals = new Uint8Array(1024);
   private fields = 0;
   private rowStart = 0;
   private rowFieldsStart = 0;
@@ -114,35 +110,52 @@ export class LoadDataRows {
   }
 
   nullField(): void {
-    this.field(0);
+    this.field();
     this.out.byte(BACKSLASH);
     this.out.byte(0x4e); // N
   }
 
-  /** A string's bytes, src[start, end); `plain` when they hold no tab, newline, NUL or backslash (nothing to escape). */
-  stringField(src: Buffer, start: number, end: number, plain: boolean): void {
-    this.field(0);
-    if (plain) this.out.range(src, start, end);
-    else this.escaped(src, start, end);
+  /** A string's bytes, src[start, end), escaped as an enclosed field needs. */
+  stringField(src: Buffer, start: number, end: number): void {
+    this.field();
+    this.out.reserve((end - start) * 2 + 2);
+    const buffer = this.out.buffer;
+    let w = this.out.length;
+    buffer[w++] = QUOTE;
+    for (let i = start; i < end; i++) {
+      const c = src[i];
+      const escape = ESCAPE[c];
+      if (escape === 0) {
+        buffer[w++] = c;
+      } else {
+        buffer[w++] = BACKSLASH;
+        buffer[w++] = escape;
+      }
+    }
+    buffer[w++] = QUOTE;
+    this.out.length = w;
   }
 
-  /** A string as backslash escapes that read the same in SQL and in a field (StringBody `field-escaped`), src[start, end). */
-  escapedField(src: Buffer, start: number, end: number): void {
-    this.field(0);
+  /**
+   * A dump's '…' string as it is written, quotes included, src[start, end): its escapes (and doubled
+   * quotes) are read by an enclosed field as in SQL (StringBody `plain` or `field-escaped`).
+   */
+  quotedField(src: Buffer, start: number, end: number): void {
+    this.field();
     this.out.range(src, start, end);
   }
 
   /**
-   * An unquoted literal's text, src[start, end) (a number, `0x…`, `b'…'`, TRUE/FALSE): written when
-   * the column stores its text as it would the literal's value; false, writing nothing, when not:
-   * the batch must then go as an INSERT.
+   * An unquoted literal's text, src[start, end) (a number, `0x…`, `b'…'`, TRUE/FALSE), of the shape
+   * `numberForm` gives: written when the column stores its text as it would the literal's value;
+   * false, writing nothing, when not: the batch must then go as an INSERT.
    */
-  literalField(src: Buffer, start: number, end: number, kind: LoadColumnKind): boolean {
+  literalField(src: Buffer, start: number, end: number, form: number, kind: LoadColumnKind): boolean {
     if (kind === 'strings-only') return false;
     const first = src[start] | 0x20;
     if (first === 0x74 || first === 0x66) {
       // TRUE / FALSE are the integers 1 and 0.
-      this.field(1);
+      this.field();
       this.out.byte(first === 0x74 ? 0x31 : 0x30);
       return true;
     }
@@ -150,11 +163,13 @@ export class LoadDataRows {
       // 0x… in a string column is the bytes it spells (an odd digit count is padded on the left).
       const digits = src.toString('latin1', start + 2, end);
       const bytes = Buffer.from(digits.length % 2 === 1 ? '0' + digits : digits, 'hex');
-      this.stringField(bytes, 0, bytes.length, false);
+      this.stringField(bytes, 0, bytes.length);
       return true;
     }
-    if (kind === 'number' ? !isPlainNumber(src, start, end) : !isCanonicalNumber(src, start, end)) return false;
-    this.field(1);
+    // A string column stores a number's text unchanged only in canonical form (an INSERT stores a
+    // literal `007` as `7` and `1e3` as `1000`); a numeric column reads any number's text as the literal.
+    if (kind === 'number' ? form === NOT_A_NUMBER : form < 0) return false;
+    this.field();
     this.out.range(src, start, end);
     return true;
   }
@@ -185,7 +200,7 @@ export class LoadDataRows {
 
   /**
    * The batch as INSERT values: each complete row's `(…)` text, and the fields of a row started but
-   * not ended, as the INSERT writes them (NULL, a literal's text, a quoted string).
+   * not ended. Each field is already the INSERT's literal (see the class), `\N` aside.
    */
   insertRows(): { rows: string[]; startedRow: string[] } {
     const bytes = this.out.view();
@@ -193,9 +208,9 @@ export class LoadDataRows {
     let fields: string[] = [];
     let start = 0;
     for (let field = 0; field < this.fields; field++) {
-      let end = start;
-      while (end < bytes.length && bytes[end] !== TAB && bytes[end] !== LF) end += bytes[end] === BACKSLASH ? 2 : 1;
-      fields.push(this.insertValue(bytes, start, end, field));
+      const end = bytes[start] === QUOTE ? enclosedEnd(bytes, start) : bareEnd(bytes, start);
+      const isNull = end - start === 2 && bytes[start] === BACKSLASH;
+      fields.push(isNull ? 'NULL' : bytes.toString('latin1', start, end));
       if (bytes[end] === LF) {
         rows.push(`(${fields.join(',')})`);
         fields = [];
@@ -205,94 +220,31 @@ export class LoadDataRows {
     return { rows, startedRow: fields };
   }
 
-  private insertValue(bytes: Buffer, start: number, end: number, field: number): string {
-    if (end - start === 2 && bytes[start] === BACKSLASH && bytes[start + 1] === 0x4e) return 'NULL';
-    if (this.literals[field] === 1) return bytes.toString('latin1', start, end);
-    const raw = Buffer.allocUnsafe(end - start);
-    let w = 0;
-    for (let i = start; i < end; i++) {
-      const c = bytes[i];
-      raw[w++] = c === BACKSLASH ? UNESCAPE[bytes[++i]] : c;
-    }
-    return quoteBytes(raw.subarray(0, w));
-  }
-
-  /** Starts a field; `literal`: 1 when it is an unquoted literal's text. */
-  private field(literal: number): void {
+  /** Starts a field. */
+  private field(): void {
     if (this.fields > this.rowFieldsStart) this.out.byte(TAB);
-    if (this.fields === this.literals.length) {
-      const grown = new Uint8Array(this.literals.length * 2);
-      grown.set(this.literals);
-      this.literals = grown;
-    }
-    this.literals[this.fields++] = literal;
-  }
-
-  private escaped(src: Buffer, start: number, end: number): void {
-    this.out.reserve((end - start) * 2);
-    const buffer = this.out.buffer;
-    let w = this.out.length;
-    for (let i = start; i < end; i++) {
-      const c = src[i];
-      const escape = ESCAPE[c];
-      if (escape === 0) {
-        buffer[w++] = c;
-      } else {
-        buffer[w++] = BACKSLASH;
-        buffer[w++] = escape;
-      }
-    }
-    this.out.length = w;
+    this.fields++;
   }
 }
 
-/** `[+-]digits[.digits][e[+-]digits]` (or `.digits`): a number a numeric column reads from text as from the literal. */
-function isPlainNumber(src: Buffer, start: number, end: number): boolean {
+/** Just past the closing quote of the enclosed field at `start` (a quote is doubled or escaped inside). */
+function enclosedEnd(bytes: Buffer, start: number): number {
+  let i = start + 1;
+  while (i < bytes.length) {
+    const c = bytes[i];
+    if (c === BACKSLASH) i += 2;
+    else if (c !== QUOTE) i++;
+    else if (bytes[i + 1] === QUOTE) i += 2;
+    else return i + 1;
+  }
+  return bytes.length;
+}
+
+/** The end of the bare field at `start`: its tab or newline, or the end of the batch (a row's last field, not yet ended). */
+function bareEnd(bytes: Buffer, start: number): number {
   let i = start;
-  let c = src[i];
-  if (c === 0x2b || c === 0x2d) c = src[++i];
-  let digits = 0;
-  while (i < end && c >= 0x30 && c <= 0x39) {
-    digits++;
-    c = src[++i];
-  }
-  if (i < end && c === 0x2e) {
-    c = src[++i];
-    while (i < end && c >= 0x30 && c <= 0x39) {
-      digits++;
-      c = src[++i];
-    }
-  }
-  if (digits === 0) return false;
-  if (i < end && (c | 0x20) === 0x65) {
-    c = src[++i];
-    if (i < end && (c === 0x2b || c === 0x2d)) c = src[++i];
-    if (!(i < end && c >= 0x30 && c <= 0x39)) return false;
-    while (i < end && c >= 0x30 && c <= 0x39) c = src[++i];
-  }
-  return i === end;
-}
-
-/**
- * `-?(0|[1-9]digits)[.digits]`, not a negative zero: a number whose text a string column stores
- * unchanged (an INSERT stores a literal `007` as `7` and `1e3` as `1000`).
- */
-function isCanonicalNumber(src: Buffer, start: number, end: number): boolean {
-  let i = src[start] === 0x2d ? start + 1 : start;
-  const integerStart = i;
-  while (i < end && src[i] >= 0x30 && src[i] <= 0x39) i++;
-  const integerDigits = i - integerStart;
-  if (integerDigits === 0 || (integerDigits > 1 && src[integerStart] === 0x30)) return false;
-  let nonZero = integerDigits > 1 || src[integerStart] !== 0x30;
-  if (i < end) {
-    if (src[i] !== 0x2e || i === end - 1) return false;
-    for (let j = i + 1; j < end; j++) {
-      const c = src[j];
-      if (c < 0x30 || c > 0x39) return false;
-      if (c !== 0x30) nonZero = true;
-    }
-  }
-  return integerStart === start || nonZero;
+  while (i < bytes.length && bytes[i] !== TAB && bytes[i] !== LF) i += bytes[i] === BACKSLASH ? 2 : 1;
+  return i;
 }
 
 /** Packets of at most this much: the protocol's limit is 16 MiB - 1 per packet. */

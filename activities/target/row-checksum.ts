@@ -1,5 +1,6 @@
 import { ByteBuilder } from './byte-builder';
 import { decimalText } from './decimal-text';
+import { numberForm } from './number-form';
 import { numericFamilyOf } from './numeric-types';
 import { RunningCrc32 } from './running-crc32';
 import { quoteName } from './sql-text';
@@ -173,12 +174,11 @@ export class RowChecksummer {
     this.value(index, src.subarray(start, end));
   }
 
-  /** An unquoted literal's text, src[start, end): a number, `0x…`, TRUE or FALSE. */
-  literalValue(index: number, src: Buffer, start: number, end: number): void {
+  /** An unquoted literal's text, src[start, end): a number, `0x…`, TRUE or FALSE, of `numberForm` `form`. */
+  literalValue(index: number, src: Buffer, start: number, end: number, form: number): void {
     const { rendering, column } = this.columns[index];
-    if ((rendering === 'integer' || rendering === 'decimal') && isCanonicalDecimal(src, start, end, rendering === 'integer' ? 0 : (column.numericScale ?? 0))) {
-      return this.shown(index, src, start, end);
-    }
+    if (rendering === 'integer' && form === 0) return this.shown(index, src, start, end);
+    if (rendering === 'decimal' && form === (column.numericScale ?? 0)) return this.shown(index, src, start, end);
     this.value(index, src.toString('latin1', start, end));
   }
 
@@ -273,31 +273,12 @@ function canonicalForm({ column, rendering }: ChecksumColumn, value: Buffer | st
 function numericText(value: Buffer | string, scale: number): string | undefined {
   const text = typeof value === 'string' ? value : value.toString('latin1');
   const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
-  if (isCanonicalDecimal(bytes, 0, bytes.length, scale)) return text;
+  if (numberForm(bytes, 0, bytes.length) === scale) return text;
   if (typeof value === 'string' && /^(0x|b')/i.test(value)) {
     const integer = integerOf(value);
     return integer === undefined ? undefined : decimalText(integer.toString(), scale);
   }
   return decimalText(text, scale);
-}
-
-/** src[start, end) already as the target shows it: optional minus, no leading zeros, exactly `scale` decimals (the common case, checked fast). */
-function isCanonicalDecimal(src: Buffer, start: number, end: number, scale: number): boolean {
-  const negative = src[start] === 45;
-  let i = negative ? start + 1 : start;
-  const integerStart = i;
-  while (i < end && src[i] >= 48 && src[i] <= 57) i++;
-  const integerDigits = i - integerStart;
-  if (integerDigits === 0 || (integerDigits > 1 && src[integerStart] === 48)) return false;
-  let zero = integerDigits === 1 && src[integerStart] === 48;
-  if (scale === 0) return i === end && !(negative && zero);
-  if (src[i] !== 46 || end - i - 1 !== scale) return false;
-  for (let j = i + 1; j < end; j++) {
-    if (src[j] < 48 || src[j] > 57) return false;
-    if (src[j] !== 48) zero = false;
-  }
-  // "-0.00" is shown as "0.00".
-  return !(negative && zero);
 }
 
 function approximateText(value: Buffer | string, singlePrecision: boolean): string | undefined {

@@ -148,10 +148,62 @@ async function referenceCrcs(data: Buffer, columns: readonly string[] | undefine
   return crcs;
 }
 
-function shape(encoded: Encoded): { loads: string[]; inserts: string[][]; crcs: Array<number | undefined> } {
+/** What LOAD DATA reads from a batch as loadDataSql has it read: per row, each field's bytes (latin1), or null. */
+function loadedValues(bytes: Buffer): Array<Array<string | null>> {
+  const unescaped: Record<string, string> = { '0': '\0', t: '\t', n: '\n', r: '\r', b: '\b', Z: '\x1a' };
+  const text = bytes.toString('latin1');
+  const rows: Array<Array<string | null>> = [];
+  let row: Array<string | null> = [];
+  let i = 0;
+  while (i < text.length) {
+    const enclosed = text[i] === "'";
+    if (!enclosed && text.startsWith('\\N', i) && (text[i + 2] === '\t' || text[i + 2] === '\n')) {
+      row.push(null);
+      i += 2;
+    } else {
+      let value = '';
+      if (enclosed) i++;
+      for (;;) {
+        const c = text[i];
+        if (c === '\\') {
+          value += unescaped[text[i + 1]] ?? text[i + 1];
+          i += 2;
+        } else if (enclosed && c === "'" && text[i + 1] === "'") {
+          value += "'";
+          i += 2;
+        } else if (enclosed ? c === "'" : c === '\t' || c === '\n') {
+          if (enclosed) i++;
+          break;
+        } else {
+          value += c;
+          i++;
+        }
+      }
+      row.push(value);
+    }
+    if (text[i] === '\n') {
+      rows.push(row);
+      row = [];
+    }
+    i++;
+  }
+  return rows;
+}
+
+/** The values INSERT rows stand for, as the SQL reader reads them back. */
+async function insertedValues(rows: string[]): Promise<Array<Array<Buffer | string | null>>> {
+  const values: Array<Array<Buffer | string | null>> = [];
+  for await (const group of readSqlRows(chunked(Buffer.from(`INSERT INTO t VALUES ${rows.join(',')};`, 'latin1'), 4096), { path: 'x.sql' })) {
+    values.push(...group.map((row) => row.values));
+  }
+  return values;
+}
+
+/** A batch's way and the values it stands for: a string may be written in more than one way for the same bytes. */
+async function shape(encoded: Encoded): Promise<{ loads: unknown[]; inserts: unknown[]; crcs: Array<number | undefined> }> {
   return {
-    loads: encoded.batches.map((batch) => (batch.load ? batch.load.bytes().toString('latin1') : '(insert)')),
-    inserts: encoded.batches.map((batch) => (batch.load ? batch.load.insertRows().rows : batch.rows)),
+    loads: encoded.batches.map((batch) => (batch.load ? loadedValues(batch.load.bytes()) : '(insert)')),
+    inserts: await Promise.all(encoded.batches.map((batch) => insertedValues(batch.load ? batch.load.insertRows().rows : batch.rows))),
     crcs: encoded.crcs,
   };
 }
@@ -159,34 +211,34 @@ function shape(encoded: Encoded): { loads: string[]; inserts: string[][]; crcs: 
 test('values written straight from the file make the same batches and checksums as SourceValue objects, however the input is split', async () => {
   for (const seed of [1, 2, 3]) {
     const data = dump(seed, 300, undefined);
-    const reference = shape(await byValues(data, undefined, 7));
+    const reference = await shape(await byValues(data, undefined, 7));
     // Mostly INSERT batches (odd literals are common here), and some that go as LOAD DATA.
     assert.ok(reference.loads.some((load) => load !== '(insert)'));
     assert.ok(reference.loads.some((load) => load === '(insert)'));
     assert.deepEqual(reference.crcs, await referenceCrcs(data, undefined));
     assert.ok(reference.crcs.some((crc) => crc !== undefined));
-    for (const chunkSize of [1, 3, 64, 4096]) assert.deepEqual(shape(await bySink(data, chunkSize, undefined, 7)), reference, `seed ${seed}, ${chunkSize}-byte buffers`);
+    for (const chunkSize of [1, 3, 64, 4096]) assert.deepEqual(await shape(await bySink(data, chunkSize, undefined, 7)), reference, `seed ${seed}, ${chunkSize}-byte buffers`);
   }
 });
 
 test('a column list in another order than the table checksums the values in the table order', async () => {
   const columns = ['name', 'id', 'kind', 'amount', 'ratio', 'day', 'at', 'tag', 'code'];
   const data = dump(9, 200, columns);
-  const sink = shape(await bySink(data, 5, columns, 11));
-  assert.deepEqual(sink, shape(await byValues(data, columns, 11)));
+  const sink = await shape(await bySink(data, 5, columns, 11));
+  assert.deepEqual(sink, await shape(await byValues(data, columns, 11)));
   assert.deepEqual(sink.crcs, await referenceCrcs(data, columns));
   // A column the list leaves out has no value to compare: those rows' checksums are unknown.
   const partial = ['name', 'id'];
   assert.deepEqual(new Set((await bySink(dump(4, 20, partial), 64, partial, 5)).crcs), new Set([undefined]));
 });
 
-test('clean batches go as LOAD DATA with every field escaped; a batch with a literal LOAD DATA cannot carry goes as its INSERT', async () => {
+test('clean batches go as LOAD DATA with strings enclosed as the dump wrote them; a batch with a literal LOAD DATA cannot carry goes as its INSERT', async () => {
   const data = Buffer.from(
     "INSERT INTO t (id, name, amount) VALUES (1,'a\\tb\\\\c\\nd',1.50),(2,NULL,'2.00'),(3,'x''y',-3);\n" + 'INSERT INTO t (id, name, amount) VALUES (4,0x41,1.00),(0x10,\'z\',2.00);\n',
   );
   const columns = ['id', 'name', 'amount'];
   const encoded = await bySink(data, 2, columns, 3);
-  assert.equal(encoded.batches[0].load!.bytes().toString(), '1\ta\\tb\\\\c\\nd\t1.50\n2\t\\N\t2.00\n3\tx\'y\t-3\n');
+  assert.equal(encoded.batches[0].load!.bytes().toString(), "1\t'a\\tb\\\\c\\nd'\t1.50\n2\t\\N\t'2.00'\n3\t'x''y'\t-3\n");
   // 0x10 into an INT column is 16 to an INSERT, 0 to LOAD DATA: the batch turns into the INSERT, rows before it included.
   assert.equal(encoded.batches[1].load, undefined);
   assert.deepEqual(encoded.batches[1].rows, ["(4,'A',1.00)", "(0x10,'z',2.00)"]);

@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import type { ResultSetHeader } from 'mysql2/promise';
 import { loadColumnKinds, LoadDataRows, loadedCleanly, type LoadColumnKind } from '../../activities/target/load-data';
 import type { TargetColumn } from '../../activities/target/table-columns';
-import { quoteBytes } from '../../activities/target/sql-text';
+import { numberForm } from '../../activities/target/number-form';
 
 /** Adds a row as a writer does: a string's bytes or a literal's text per field; a refused literal abandons the row. */
 function append(load: LoadDataRows, values: Array<Buffer | string | null>, kinds: LoadColumnKind[]): boolean {
   load.startRow();
   for (const [index, value] of values.entries()) {
     if (value === null) load.nullField();
-    else if (typeof value !== 'string') load.stringField(value, 0, value.length, false);
-    else if (!load.literalField(Buffer.from(value, 'latin1'), 0, value.length, kinds[index])) {
+    else if (typeof value !== 'string') load.stringField(value, 0, value.length);
+    else if (!literal(load, value, kinds[index])) {
       load.abandonRow();
       return false;
     }
@@ -20,22 +20,27 @@ function append(load: LoadDataRows, values: Array<Buffer | string | null>, kinds
   return true;
 }
 
+function literal(load: LoadDataRows, text: string, kind: LoadColumnKind): boolean {
+  const bytes = Buffer.from(text, 'latin1');
+  return load.literalField(bytes, 0, bytes.length, numberForm(bytes, 0, bytes.length), kind);
+}
+
 function encode(rows: Array<Array<Buffer | string | null>>, kinds: LoadColumnKind[]): { text: string; accepted: boolean[] } {
   const load = new LoadDataRows(8);
   const accepted = rows.map((values) => append(load, values, kinds));
   return { text: load.bytes().toString('latin1'), accepted };
 }
 
-test('strings go byte for byte, with tab, newline, backslash and NUL escaped; NULL is \\N', () => {
+test('strings go enclosed in quotes, byte for byte, with tab, newline, backslash, NUL and quote escaped; NULL is a bare \\N', () => {
   const { text, accepted } = encode(
     [
       [Buffer.from('a\tb\nc\\d\0e'), null, Buffer.from('\\N')],
-      [Buffer.from(''), Buffer.from('NULL'), Buffer.from('中\r😀', 'utf8')],
+      [Buffer.from(''), Buffer.from('NULL'), Buffer.from("中\r'😀", 'utf8')],
     ],
     ['text', 'text', 'text'],
   );
   assert.deepEqual(accepted, [true, true]);
-  assert.equal(text, 'a\\tb\\nc\\\\d\\0e\t\\N\t\\\\N\n\tNULL\t' + Buffer.from('中\r😀', 'utf8').toString('latin1') + '\n');
+  assert.equal(text, "'a\\tb\\nc\\\\d\\0e'\t\\N\t'\\\\N'\n''\t'NULL'\t'" + Buffer.from("中\r\\'😀", 'utf8').toString('latin1') + "'\n");
 });
 
 test('literals go only where the column stores their text as the INSERT would', () => {
@@ -47,17 +52,17 @@ test('literals go only where the column stores their text as the INSERT would', 
   // Hex and bit literals are integers there: left to the INSERT.
   assert.deepEqual(encode([['0x41'], ["b'101'"]], number).accepted, [false, false]);
   // In string columns: canonical numbers only (an INSERT stores 007 as 7 and 1e3 as 1000); hex is its bytes.
-  assert.deepEqual(encode([['-12.50'], ['0'], ['0x4109'], ['0x141']], text), { text: '-12.50\n0\nA\\t\n\x01A\n', accepted: [true, true, true, true] });
+  assert.deepEqual(encode([['-12.50'], ['0'], ['0x4109'], ['0x141']], text), { text: "-12.50\n0\n'A\\t'\n'\x01A'\n", accepted: [true, true, true, true] });
   assert.deepEqual(encode([['007'], ['1e3'], ['-0'], ['-0.00'], ['1.'], ["X''"]], text).accepted, [false, false, false, false, false, false]);
   // Dates, enums, YEAR…: a number means something else to them.
-  assert.deepEqual(encode([['1'], [Buffer.from('2024-01-02')]], other), { text: '2024-01-02\n', accepted: [false, true] });
+  assert.deepEqual(encode([['1'], [Buffer.from('2024-01-02')]], other), { text: "'2024-01-02'\n", accepted: [false, true] });
 });
 
 test('a refused row leaves nothing behind', () => {
   const load = new LoadDataRows(8);
   assert.equal(append(load, [Buffer.from('kept'), '1'], ['text', 'number']), true);
   assert.equal(append(load, [Buffer.from('dropped'), '0x1'], ['text', 'number']), false);
-  assert.equal(load.bytes().toString(), 'kept\t1\n');
+  assert.equal(load.bytes().toString(), "'kept'\t1\n");
   assert.equal(load.rows, 1);
 });
 
@@ -68,21 +73,34 @@ test('a batch turns back into the INSERT rows it stands for: literals as written
   append(load, ['TRUE', Buffer.from('\\N'), Buffer.from('')], kinds);
   append(load, ['7', '0x41', '12'], kinds);
   load.startRow();
-  load.literalField(Buffer.from('42'), 0, 2, 'number');
-  load.stringField(Buffer.from(''), 0, 0, true);
+  literal(load, '42', 'number');
+  load.stringField(Buffer.from(''), 0, 0);
   assert.deepEqual(load.insertRows(), {
-    rows: [String.raw`(-1.5e3,'tab	nl\nbs\\nul\0q\'',NULL)`, String.raw`(1,'\\N','')`, `(7,'A',12)`],
+    rows: [String.raw`(-1.5e3,'tab\tnl\nbs\\nul\0q\'',NULL)`, String.raw`(1,'\\N','')`, `(7,'A',12)`],
     startedRow: ['42', "''"],
   });
 });
 
-test('a field copied as SQL wrote it (its escapes read the same) turns back into the INSERT string of the same bytes', () => {
+test('a string copied as SQL wrote it (raw tabs and newlines, escapes, doubled quotes) turns back into that INSERT string', () => {
   const load = new LoadDataRows(8);
+  const written = ["'a\\'b\\\"c\\0\\b\\n\\r\\t\\Z\\\\\\q'", "'tab\there, nl\nthere'", "'it''s'", "''''", "''"];
   load.startRow();
-  const escaped = Buffer.from(String.raw`a\'b\"c\0\b\n\r\t\Z\\\q`, 'latin1');
-  load.escapedField(escaped, 0, escaped.length);
+  for (const sql of written) {
+    const bytes = Buffer.from(sql, 'latin1');
+    load.quotedField(bytes, 0, bytes.length);
+  }
   load.endRow();
-  assert.deepEqual(load.insertRows().rows, [`(${quoteBytes(Buffer.from('a\'b"c\0\b\n\r\t\x1a\\q', 'latin1'))})`]);
+  load.startRow();
+  load.nullField();
+  assert.deepEqual(load.insertRows(), { rows: [`(${written.join(',')})`], startedRow: ['NULL'] });
+});
+
+test('a number is read once for both its LOAD DATA field and its checksum: plain, canonical at a scale, or not a number', () => {
+  const form = (text: string) => numberForm(Buffer.from(text, 'latin1'), 0, text.length);
+  assert.deepEqual(['0', '7', '-12', '12.50', '-0.001', '1234567890123'].map(form), [0, 0, 0, 2, 3, 0]);
+  // Numbers all the same, but not as the target shows them.
+  assert.deepEqual(['+1', '007', '-0', '-0.00', '1.', '.5', '1e3', '-2.5E-3', '00.1'].map(form), Array(9).fill(-2));
+  assert.deepEqual(['', '-', '.', '0x41', "b'1'", 'TRUE', '1e', '1e+', '1.2.3', '12a', ' 1'].map(form), Array(11).fill(-1));
 });
 
 test('BIT columns take no LOAD DATA; the others are classified by type', () => {
