@@ -147,7 +147,7 @@ export class RowChecksummer {
     this.crc.reset();
     this.inOrder = inOrder;
     this.gathered.length = 0;
-    this.nullWords.fill(0);
+    for (let word = 0; word < this.nullWords.length; word++) this.nullWords[word] = 0;
     this.separate = false;
     this.unknown = false;
   }
