@@ -3,14 +3,12 @@ import { hasEscapes, latin1, type RowSink, type StringBody } from '../source/row
 import { unescapeSqlInto } from '../source/sql-string';
 import { ByteBuilder } from './byte-builder';
 import { InsertStatement } from './insert-statement';
-import { loadColumnKinds, loadDataSql, LoadDataRows, type LoadColumnKind } from './load-data';
+import { isFieldAsWritten, loadColumnKinds, loadDataSql, LoadDataRows, type LoadColumnKind } from './load-data';
 import { numberForm } from './number-form';
 import type { ChecksumColumn, RowChecksummer } from './row-checksum';
 import { quoteBytes } from './sql-text';
 import type { TargetColumn } from './table-columns';
 import type { TaskSettings } from '../task-types';
-
-const SINGLE_QUOTE = 0x27;
 
 /** How one statement's column list maps onto the target table. */
 export interface ColumnMapping {
@@ -132,7 +130,7 @@ export class BatchEncoder {
 
   /** A quoted string's body buf[start, end), escapes unresolved. */
   quotedValue(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
-    if (this.load && quote === SINGLE_QUOTE && body !== 'escaped') return this.quotedField(buf, start, end, body);
+    if (this.load && isFieldAsWritten(body, quote)) return this.quotedField(buf, start, end, body, quote);
     if (!hasEscapes(body)) return this.stringValue(buf, start, end);
     this.stringValue(this.scratch.buffer, 0, this.unescape(buf, start, end, quote));
   }
@@ -206,14 +204,14 @@ export class BatchEncoder {
     if (slot >= 0) this.checksummer!.stringValue(slot, src, start, end);
   }
 
-  /** A '…' string whose body an enclosed field reads as SQL does (see LoadDataRows): copied as written; unescaped only to be hashed. */
-  private quotedField(buf: Buffer, start: number, end: number, body: StringBody): void {
+  /** A string that is as written also its LOAD DATA field (isFieldAsWritten): copied as written; unescaped only to be hashed. */
+  private quotedField(buf: Buffer, start: number, end: number, body: StringBody, quote: number): void {
     const index = this.valueIndex++;
     this.load!.quotedField(buf, start - 1, end + 1);
     const slot = this.slotOf(index);
     if (slot < 0) return;
     if (body === 'plain') this.checksummer!.stringValue(slot, buf, start, end);
-    else this.checksummer!.stringValue(slot, this.scratch.buffer, 0, this.unescape(buf, start, end, SINGLE_QUOTE));
+    else this.checksummer!.stringValue(slot, this.scratch.buffer, 0, this.unescape(buf, start, end, quote));
   }
 
   /** Unescapes the body buf[start, end) into `scratch`; returns its length. */

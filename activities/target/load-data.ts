@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { StringBody } from '../source/row-sink';
 import { ByteBuilder } from './byte-builder';
 import { numericFamilyOf } from './numeric-types';
 import { textOf } from './connection';
@@ -80,6 +81,15 @@ ESCAPE[QUOTE] = QUOTE;
 ESCAPE[BACKSLASH] = BACKSLASH;
 
 /**
+ * Whether a dump's string, quoted with `quote`, is as written also its enclosed field: quoted as
+ * fields are enclosed, its escapes (and doubled quotes) all read as in SQL (StringBody `plain` or
+ * `field-escaped`).
+ */
+export function isFieldAsWritten(body: StringBody, quote: number): boolean {
+  return quote === QUOTE && body !== 'escaped';
+}
+
+/**
  * A batch's rows as LOAD DATA reads them: fields split by tabs, rows ended by newlines. A string is
  * enclosed in single quotes, with backslash escapes; everything else is bare: NULL as `\N`, a
  * number as its digits. Strings must be enclosed: a bare field reading `NULL` would be NULL.
@@ -136,10 +146,7 @@ export class LoadDataRows {
     this.out.length = w;
   }
 
-  /**
-   * A dump's '…' string as it is written, quotes included, src[start, end): its escapes (and doubled
-   * quotes) are read by an enclosed field as in SQL (StringBody `plain` or `field-escaped`).
-   */
+  /** A dump's string as it is written, quotes included, src[start, end), when `isFieldAsWritten` says it may go so. */
   quotedField(src: Buffer, start: number, end: number): void {
     this.field();
     this.out.range(src, start, end);
