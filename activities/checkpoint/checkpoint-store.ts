@@ -1,22 +1,30 @@
 import fs from 'node:fs/promises';
 import type { Pool } from 'mysql2/promise';
 import { quoteName } from '../target/sql-text';
+import type { CheckpointSettings } from '../task-types';
 import type { CheckpointModel } from './checkpoint-model';
 import { writeCheckpointFile } from './file-driver';
 import { writeCheckpointTables } from './mysql-driver';
 
 /** Where a checkpoint snapshot goes: Lightning's file driver, or its MySQL driver. */
+type KeepAfterSuccess = CheckpointSettings['keepAfterSuccess'];
+
 export type CheckpointStore = { driver: 'file'; path: string } | { driver: 'mysql'; pool: Pool; schema: string };
 
 export function saveCheckpoint(store: CheckpointStore, model: CheckpointModel): Promise<void> {
   return store.driver === 'file' ? writeCheckpointFile(store.path, model) : writeCheckpointTables(store.pool, store.schema, model);
 }
 
+/** Whether `keep-after-success` leaves the last snapshot somewhere (as it is, or renamed). */
+export function keepsSnapshot(keep: KeepAfterSuccess): boolean {
+  return keep === true || keep === 'origin' || keep === 'rename';
+}
+
 /**
  * `[checkpoint] keep-after-success`: keep the snapshot (`origin`, or true), remove it (`remove`, or
  * false), or set it aside under a name carrying the task id (`rename`).
  */
-export async function settleCheckpointAfterSuccess(store: CheckpointStore, keep: boolean | 'remove' | 'rename' | 'origin', taskId: string): Promise<void> {
+export async function settleCheckpointAfterSuccess(store: CheckpointStore, keep: KeepAfterSuccess, taskId: string): Promise<void> {
   if (keep === true || keep === 'origin') return;
   if (store.driver === 'file') {
     if (keep === 'rename') await fs.rename(store.path, `${store.path}.${taskId}.bak`);

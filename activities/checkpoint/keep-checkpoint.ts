@@ -3,8 +3,9 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'mysql2/promise';
 import type { TaskPhase } from '../../workflows/definitions';
 import type { TaskSettings } from '../task-types';
-import { readTaskCheckpoint } from './read-task-checkpoint';
-import { saveCheckpoint, settleCheckpointAfterSuccess, type CheckpointStore } from './checkpoint-store';
+import { readTaskCheckpoint, type IdleTableAnswers } from './read-task-checkpoint';
+import { keepsSnapshot, saveCheckpoint, settleCheckpointAfterSuccess, type CheckpointStore } from './checkpoint-store';
+import { lightningTaskId } from './checkpoint-model';
 
 export interface CheckpointDependencies {
   pool: Pool;
@@ -41,9 +42,10 @@ const activePhases = new Set<TaskPhase>(['planning', 'restoring schemas', 'prech
 export async function keepCheckpointCurrent(deps: CheckpointDependencies, input: CheckpointInput, heartbeat: () => void, signal: AbortSignal): Promise<void> {
   const store = checkpointStore(input.settings, deps);
   const client = await deps.temporalClient();
+  const idleAnswers: IdleTableAnswers = new Map();
   let written = '';
   while (!signal.aborted) {
-    const { model, phase } = await readTaskCheckpoint(client, deps.pool, input.settings.taskInfoSchema, input.workflowId);
+    const { model, phase } = await readTaskCheckpoint(client, deps.pool, input.settings.taskInfoSchema, input.workflowId, idleAnswers);
     if (!activePhases.has(phase)) return;
     const serialised = JSON.stringify(model);
     if (serialised !== written) {
@@ -63,11 +65,18 @@ async function heartbeatFor(ms: number, heartbeat: () => void, signal: AbortSign
   }
 }
 
-/** The final snapshot of a finished task, then `keep-after-success`. */
+/**
+ * The final snapshot of a finished task, then `keep-after-success`. A snapshot that would be
+ * removed at once is not taken: reading it queries every table's workflow, each closed by now
+ * (the worker replays its history to answer).
+ */
 export async function finishCheckpoint(deps: CheckpointDependencies, input: CheckpointInput): Promise<void> {
   const store = checkpointStore(input.settings, deps);
-  const client = await deps.temporalClient();
-  const { model } = await readTaskCheckpoint(client, deps.pool, input.settings.taskInfoSchema, input.workflowId);
-  await saveCheckpoint(store, model);
-  await settleCheckpointAfterSuccess(store, input.settings.checkpoint.keepAfterSuccess, model.task.taskId);
+  const keep = input.settings.checkpoint.keepAfterSuccess;
+  if (keepsSnapshot(keep)) {
+    const client = await deps.temporalClient();
+    const { model } = await readTaskCheckpoint(client, deps.pool, input.settings.taskInfoSchema, input.workflowId);
+    await saveCheckpoint(store, model);
+  }
+  await settleCheckpointAfterSuccess(store, keep, lightningTaskId(input.settings.taskId));
 }
