@@ -79,10 +79,10 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
   });
   const loadData = await usesLoadData(context.pool, settings.writeMethod ?? 'auto');
   const writer = new ChunkWriter(context, input, identity, columns, committed, prefix, loadData, (offset) => source.sourceOffset(offset));
-  // Progress counts bytes of this chunk's span on disk: compressed files are read from their start.
-  const spanStart = chunk.compression === 'none' ? chunk.offset : 0;
-  // A Parquet chunk's positions are rows: it reports no bytes while it runs.
-  writer.diskBytesRead = chunk.type === 'parquet' ? () => 0 : () => opened.diskBytesRead() - spanStart;
+  // Progress counts the bytes of this chunk's span on disk that are imported: up to the committed
+  // position in a plain file; those read so far in a compressed one (read from its start, and its
+  // positions are in the uncompressed stream); none in Parquet, whose positions are rows.
+  writer.diskBytesDone = chunk.type === 'parquet' ? () => 0 : chunk.compression === 'none' ? (pos) => pos - chunk.offset : () => opened.diskBytesRead();
   try {
     const withColumns = { ...input, chunk: { ...chunk, columns: await csvColumnsFrom(settings, chunk, opened.startOffset) } };
     let lastHeartbeat = performance.now();
@@ -170,7 +170,9 @@ class ChunkWriter extends EncodingSink {
   private due: Promise<void> | undefined;
   /** The target will not take LOAD DATA LOCAL: the rest goes as INSERTs. */
   private loadRefused = false;
-  diskBytesRead: () => number = () => 0;
+  diskBytesDone: (committedPos: number) => number = () => 0;
+  /** The progress of the last batch committed. */
+  private committedProgress: ChunkProgress;
 
   constructor(
     private readonly context: ChunkContext,
@@ -190,6 +192,7 @@ class ChunkWriter extends EncodingSink {
     this.encoder = new BatchEncoder(this.checksummer, Math.min(input.settings.batchBytes + 64 * 1024, 8 * 1024 * 1024));
     this.insertable = columns.filter((column) => !column.generated);
     this.progress = { ...committed };
+    this.committedProgress = committed;
     this.resumePos = committed.pos;
     this.checksumSum = BigInt(committed.checksum);
     this.batchStartOffset = committed.pos;
@@ -272,8 +275,10 @@ class ChunkWriter extends EncodingSink {
     await this.committing;
   }
 
+  /** What is committed: progress never shows rows that a crash could take back. */
   heartbeat(): ChunkHeartbeat {
-    return { chunkKey: this.input.chunk.key, pos: this.progress.pos, rows: this.progress.rows, diskBytes: this.diskBytesRead() };
+    const { pos, rows } = this.committedProgress;
+    return { chunkKey: this.input.chunk.key, pos, rows, diskBytes: this.diskBytesDone(pos) };
   }
 
   private mappingFor(columns: readonly string[] | undefined): ColumnMapping {
@@ -381,6 +386,7 @@ class ChunkWriter extends EncodingSink {
       this.diverted = { checksum: this.diverted.checksum + diverted.checksum, unchecked: this.diverted.unchecked + diverted.unchecked };
     }
     if (loaded) this.encoder.recycle(loaded);
+    this.committedProgress = batch.progress;
     this.context.heartbeat(this.heartbeat());
   }
 

@@ -159,7 +159,7 @@ export interface ChunkHeartbeat {
   chunkKey: string;
   pos: number;
   rows: number;
-  /** Bytes of the chunk's span on disk read so far. */
+  /** Bytes of the chunk's span on disk imported so far. */
   diskBytes: number;
 }
 

@@ -69,6 +69,9 @@ export async function createImportWorker(options: ImportWorkerOptions): Promise<
         maxConcurrentActivityTaskExecutions: options.regionConcurrency,
         // A chunk that notices cancellation stops at its next batch; give it time to commit that batch.
         shutdownGraceTime: '10 seconds',
+        // Each commit heartbeats; the server hears of it at most this often (by default, only every
+        // 0.8 × the heartbeat timeout), and live progress is read from what it heard.
+        maxHeartbeatThrottleInterval: '1 second',
       }),
     );
   }
