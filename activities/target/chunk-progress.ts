@@ -29,10 +29,10 @@ export interface ChunkProgress {
 }
 
 export interface ChunkIdentity {
-  taskId: string;
-  tableKey: string;
-  path: string;
-  offset: number;
+  readonly taskId: string;
+  readonly tableKey: string;
+  readonly path: string;
+  readonly offset: number;
 }
 
 export function progressTableName(taskInfoSchema: string): string {
@@ -65,9 +65,16 @@ export async function ensureProgressTable(pool: Pool, taskInfoSchema: string): P
   );
 }
 
+/** Ids worked out once per identity: every batch's statements name the chunk twice. */
+const chunkIds = new WeakMap<ChunkIdentity, string>();
+
 function chunkIdOf(chunk: ChunkIdentity): string {
-  const digest = crypto.createHash('sha1').update(JSON.stringify([chunk.tableKey, chunk.path, chunk.offset])).digest('hex');
-  return `0x${digest}`;
+  let id = chunkIds.get(chunk);
+  if (id === undefined) {
+    id = `0x${crypto.createHash('sha1').update(JSON.stringify([chunk.tableKey, chunk.path, chunk.offset])).digest('hex')}`;
+    chunkIds.set(chunk, id);
+  }
+  return id;
 }
 
 /**
