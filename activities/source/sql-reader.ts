@@ -129,6 +129,8 @@ class SqlParser<T> {
   private inRow = false;
   /** Set by stringEnd: what the body of the string it scanned holds. */
   private stringBody: StringBody = 'plain';
+  /** Where the next backslash of `buf` is, as stringStop last found it (the end of `buf`: none). */
+  private nextBackslash = -1;
 
   /** `collect` hands back what the sink gathered from the rows completed by one feed. */
   constructor(
@@ -174,6 +176,7 @@ class SqlParser<T> {
       this.buf = EMPTY;
     }
     this.pos = 0;
+    this.nextBackslash = -1;
   }
 
   /** Runs steps until the end of the file or until a step needs more bytes. */
@@ -618,14 +621,12 @@ class SqlParser<T> {
   private stringEnd(s: number, q: number): number {
     const buf = this.buf;
     const n = buf.length;
-    const stops = q === SQUOTE ? SINGLE_QUOTED_STOPS : DOUBLE_QUOTED_STOPS;
     let escaped = false;
     /** An escape that reads otherwise in a LOAD DATA field. */
     let rewritten = false;
     let i = s + 1;
     for (;;) {
-      // The hot loop: plain bytes of the string.
-      while (i < n && stops[buf[i]] === 0) i++;
+      i = this.stringStop(i, q);
       if (i + 1 >= n) {
         // The quote or backslash is the last byte received (or there is none): what follows decides.
         if (!this.eof) throw NEED_MORE;
@@ -647,6 +648,26 @@ class SqlParser<T> {
     }
     this.stringBody = escaped ? (rewritten ? 'escaped' : 'field-escaped') : 'plain';
     return i;
+  }
+
+  /** The first `q` or backslash at or after `i` in a string's body; the end of the bytes received if none. */
+  private stringStop(i: number, q: number): number {
+    const buf = this.buf;
+    const n = buf.length;
+    // Most strings end within a few bytes: a loop finds those sooner than calls into C++ would.
+    const near = Math.min(n, i + 16);
+    for (; i < near; i++) {
+      const c = buf[i];
+      if (c === q || c === BACKSLASH) return i;
+    }
+    if (i === n) return n;
+    const quote = buf.indexOf(q, i);
+    // A buffer with few backslashes is searched for them once, not once per string.
+    if (this.nextBackslash < i) {
+      const found = buf.indexOf(BACKSLASH, i);
+      this.nextBackslash = found < 0 ? n : found;
+    }
+    return quote < 0 ? this.nextBackslash : Math.min(quote, this.nextBackslash);
   }
 
   /** A number: `[+-] digits [. digits] [e [+-] digits]` (at least one digit before the exponent), sent as written. */
@@ -763,16 +784,6 @@ class SqlParser<T> {
     this.sink.builtValue(Buffer.from(digits.length % 2 === 1 ? '0' + digits : digits, 'hex'));
   }
 }
-
-/** In a string's body: 1 where a step of the scan ends (its quote, a backslash). */
-function stringStops(quote: number): Uint8Array {
-  const stops = new Uint8Array(256);
-  stops[quote] = 1;
-  stops[BACKSLASH] = 1;
-  return stops;
-}
-const SINGLE_QUOTED_STOPS = stringStops(SQUOTE);
-const DOUBLE_QUOTED_STOPS = stringStops(DQUOTE);
 
 /**
  * `\x` escapes a LOAD DATA field reads otherwise than SQL: `\%` and `\_` keep their backslash in
