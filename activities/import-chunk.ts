@@ -170,6 +170,8 @@ class ChunkWriter extends EncodingSink {
   private due: Promise<void> | undefined;
   /** The target will not take LOAD DATA LOCAL: the rest goes as INSERTs. */
   private loadRefused = false;
+  /** The batch being built is sent once it holds this many bytes (see fullBatchBytes). */
+  private sendAtBytes: number;
   diskBytesDone: (committedPos: number) => number = () => 0;
   /** The progress of the last batch committed. */
   private committedProgress: ChunkProgress;
@@ -189,7 +191,8 @@ class ChunkWriter extends EncodingSink {
     this.covered = checksumColumns(columns).covered;
     this.checksummer = input.settings.checksum === 'off' ? undefined : new RowChecksummer(this.covered);
     // Room for a usual batch at once (it grows for more): a huge batch size is no reason to reserve it all up front.
-    this.encoder = new BatchEncoder(this.checksummer, Math.min(input.settings.batchBytes + 64 * 1024, 8 * 1024 * 1024));
+    this.encoder = new BatchEncoder(this.checksummer, Math.min(this.fullBatchBytes() + 64 * 1024, 8 * 1024 * 1024));
+    this.sendAtBytes = Math.min(FIRST_BATCH_BYTES, this.fullBatchBytes());
     this.insertable = columns.filter((column) => !column.generated);
     this.progress = { ...committed };
     this.committedProgress = committed;
@@ -251,7 +254,7 @@ class ChunkWriter extends EncodingSink {
       this.batchRowCrcs?.push(crc ?? -1);
     }
     this.progress.pos = endOffset;
-    if (this.batchRowEnds.length >= this.input.settings.batchRows || this.encoder.bytes >= this.input.settings.batchBytes) this.flushDue();
+    if (this.batchRowEnds.length >= this.input.settings.batchRows || this.encoder.bytes >= this.sendAtBytes) this.flushDue();
   }
 
   /** Seals the batch now; its commit is awaited by whoever takes what is due. */
@@ -276,6 +279,17 @@ class ChunkWriter extends EncodingSink {
   }
 
   /** What is committed: progress never shows rows that a crash could take back. */
+  /**
+   * `logical-import-batch-size`, or by default larger batches for LOAD DATA (streamed: a batch is no
+   * packet, and each costs a transaction) than for an INSERT (one packet: it must stay well under
+   * the target's max_allowed_packet). A chunk's first batch is small and each next one twice as
+   * large, up to this: the target starts on the rows at once, and learns early whether it takes
+   * LOAD DATA at all.
+   */
+  private fullBatchBytes(): number {
+    return this.input.settings.batchBytes ?? (this.loadData && !this.loadRefused ? LOAD_DATA_BATCH_BYTES : INSERT_BATCH_BYTES);
+  }
+
   heartbeat(): ChunkHeartbeat {
     const { pos, rows } = this.committedProgress;
     return { chunkKey: this.input.chunk.key, pos, rows, diskBytes: this.diskBytesDone(pos) };
@@ -319,6 +333,7 @@ class ChunkWriter extends EncodingSink {
       finished,
     });
     const encoded = this.encoder.take();
+    this.sendAtBytes = Math.min(this.sendAtBytes * 2, this.fullBatchBytes());
     const batch: SentBatch = {
       insert: this.batchMapping?.insert,
       rows: encoded.rows,
@@ -428,6 +443,10 @@ class ChunkWriter extends EncodingSink {
     );
   }
 }
+
+const FIRST_BATCH_BYTES = 64 * 1024;
+const LOAD_DATA_BATCH_BYTES = 4 * 1024 * 1024;
+const INSERT_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Another attempt of this chunk moved its position: this one (left running by a worker Temporal

@@ -30,7 +30,8 @@ export interface TaskSettings {
   maxRegionSize: number;
   readBlockSize: number;
   onDuplicate: 'replace' | 'ignore' | 'error';
-  batchBytes: number;
+  /** Unset: a default for each way of writing a batch (see import-chunk.ts). */
+  batchBytes?: number;
   batchRows: number;
   /**
    * `[tikv-importer] logical-import-method`: `load-data` sends clean batches as LOAD DATA LOCAL (the

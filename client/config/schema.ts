@@ -55,7 +55,8 @@ const tikvImporter = z
   .object({
     backend: z.enum(['tidb', 'local']).default('tidb'),
     'on-duplicate': z.enum(['replace', 'ignore', 'error']).default('replace'),
-    'logical-import-batch-size': byteSize.default(1024 * 1024),
+    // Unset: Tempest's default for each way a batch is written (activities/import-chunk.ts).
+    'logical-import-batch-size': byteSize.optional(),
     'logical-import-batch-rows': z.number().int().positive().default(65536),
     // Tempest's own: how batches are written (see activities/target/load-data.ts).
     'logical-import-method': z.enum(['auto', 'load-data', 'insert']).default('auto'),
