@@ -20,6 +20,7 @@ const taskInfo = `${schema}_info`;
 const dir = makeTempDir('tempest-beat');
 const ROW_BYTES = 16;
 const ROWS = 5000;
+const MANY_ROWS = 60000;
 
 before(async () => {
   db = await adminConnection();
@@ -32,9 +33,9 @@ after(async () => {
 });
 
 /** `id,text\n` padded so every line is ROW_BYTES long. */
-function fixedWidthCsv(): string {
+function fixedWidthCsv(rows = ROWS): string {
   let csv = '';
-  for (let id = 1; id <= ROWS; id++) {
+  for (let id = 1; id <= rows; id++) {
     const line = `${id},${'x'.repeat(ROW_BYTES - String(id).length - 2)}\n`;
     assert.equal(line.length, ROW_BYTES);
     csv += line;
@@ -42,18 +43,18 @@ function fixedWidthCsv(): string {
   return csv;
 }
 
-async function heartbeatsOfImport(source: string, table: string): Promise<ChunkHeartbeat[]> {
+async function heartbeatsOfImport(source: string, table: string, rows = ROWS, importer = 'logical-import-batch-rows = 700'): Promise<ChunkHeartbeat[]> {
   const configPath = writeDirectConfig(path.join(dir, table), {
     sourceDir: source,
     taskInfoSchema: taskInfo,
-    importer: 'logical-import-batch-rows = 700',
+    importer,
     mydumper: 'no-schema = false\nread-block-size = 4096\n[mydumper.csv]\nheader = false',
   });
   const beats: ChunkHeartbeat[] = [];
   const pool = poolOfConfig(configPath);
   try {
     const outcome = await importDirectly(pool, settingsOfConfig(configPath), { heartbeat: (beat) => beats.push(beat) });
-    assert.equal(outcome.tables[0].rows, ROWS);
+    assert.equal(outcome.tables[0].rows, rows);
   } finally {
     await pool.end();
   }
@@ -91,4 +92,15 @@ test('a compressed chunk heartbeats committed rows and the compressed bytes read
   }
   assert.equal(beats.at(-1)!.rows, ROWS);
   assert.equal(beats.at(-1)!.diskBytes, gzipped.length);
+});
+
+test('a chunk starts with a small batch, and each next one is twice as large up to the batch size', async () => {
+  const beats = await heartbeatsOfImport(writeSource('ramp', 'ramp', fixedWidthCsv(MANY_ROWS)), 'ramp', MANY_ROWS, '');
+  const batches = beats.map((beat, i) => beat.rows - (i > 0 ? beats[i - 1].rows : 0)).filter((rows) => rows > 0);
+  assert.ok(batches.length >= 4, `batches of ${batches.join(', ')} rows`);
+  // The first batch holds about 64 KiB of rows as sent (a little more than as read here).
+  assert.ok(batches[0] * ROW_BYTES > 32 * 1024 && batches[0] * ROW_BYTES <= 64 * 1024, `a first batch of ${batches[0]} rows`);
+  for (let i = 1; i < batches.length - 1; i++) {
+    assert.ok(Math.abs(batches[i] - 2 * batches[i - 1]) <= 2, `batch ${i + 1} of ${batches[i]} rows, after one of ${batches[i - 1]}`);
+  }
 });
