@@ -278,7 +278,6 @@ class ChunkWriter extends EncodingSink {
     await this.committing;
   }
 
-  /** What is committed: progress never shows rows that a crash could take back. */
   /**
    * `logical-import-batch-size`, or by default larger batches for LOAD DATA (streamed: a batch is no
    * packet, and each costs a transaction) than for an INSERT (one packet: it must stay well under
@@ -290,6 +289,7 @@ class ChunkWriter extends EncodingSink {
     return this.input.settings.batchBytes ?? (this.loadData && !this.loadRefused ? LOAD_DATA_BATCH_BYTES : INSERT_BATCH_BYTES);
   }
 
+  /** What is committed: progress never shows rows that a crash could take back. */
   heartbeat(): ChunkHeartbeat {
     const { pos, rows } = this.committedProgress;
     return { chunkKey: this.input.chunk.key, pos, rows, diskBytes: this.diskBytesDone(pos) };

@@ -6,9 +6,9 @@ import type { CheckpointModel } from './checkpoint-model';
 import { writeCheckpointFile } from './file-driver';
 import { writeCheckpointTables } from './mysql-driver';
 
-/** Where a checkpoint snapshot goes: Lightning's file driver, or its MySQL driver. */
 type KeepAfterSuccess = CheckpointSettings['keepAfterSuccess'];
 
+/** Where a checkpoint snapshot goes: Lightning's file driver, or its MySQL driver. */
 export type CheckpointStore = { driver: 'file'; path: string } | { driver: 'mysql'; pool: Pool; schema: string };
 
 export function saveCheckpoint(store: CheckpointStore, model: CheckpointModel): Promise<void> {
