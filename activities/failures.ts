@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { withoutValues } from './target/target-errors';
+import { withoutValues } from './database/target-errors';
 
 /**
  * Failure types an operator must act on: retrying would fail the same way.

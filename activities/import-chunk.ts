@@ -11,14 +11,14 @@ import { readParquetRows } from './source/parquet-reader';
 import { SourceFormatError, type SourceRow } from './source/row';
 import type { RowSink } from './source/row-sink';
 import { readSqlRowsInto } from './source/sql-reader';
-import { lockChunkProgress, readChunkProgress, saveChunkProgressSql, startChunkProgress, type ChunkIdentity, type ChunkProgress } from './target/chunk-progress';
-import { isToleratedRowError, toleranceOf } from './target/error-records';
-import { checksumColumns, RowChecksummer, type ChecksumColumn } from './target/row-checksum';
-import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping } from './target/batch-encoder';
-import { duplicatesIn, type InsertStatement } from './target/insert-statement';
-import { isLocalInfileRefused, loadRows, usesLoadData, type LoadDataRows } from './target/load-data';
-import { readTargetColumns, type TargetColumn } from './target/table-columns';
-import { failedRowNumber, isDataError, isSchemaError, withoutValues } from './target/target-errors';
+import { lockChunkProgress, readChunkProgress, saveChunkProgressSql, startChunkProgress, type ChunkIdentity, type ChunkProgress } from './database/chunk-progress';
+import { isToleratedRowError, toleranceOf } from './database/error-records';
+import { checksumColumns, RowChecksummer, type ChecksumColumn } from './database/row-checksum';
+import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping } from './database/batch-encoder';
+import { duplicatesIn, type InsertStatement } from './database/insert-statement';
+import { isLocalInfileRefused, loadRows, usesLoadData, type LoadDataRows } from './database/load-data';
+import { readTargetColumns, type TargetColumn } from './database/table-columns';
+import { failedRowNumber, isDataError, isSchemaError, withoutValues } from './database/target-errors';
 import type { ChunkHeartbeat, ChunkInput, ChunkResult } from './task-types';
 
 export interface ChunkContext {

@@ -6,7 +6,7 @@ import { toActivityFailure } from './failures';
 import { importChunk as importChunkRows } from './import-chunk';
 import { planChunks, type ChunkBoundaries } from './source/plan-chunks';
 import { planSource as planSourceFiles } from './source/plan-source';
-import { deleteTableProgress, deleteTaskProgress, ensureProgressTable } from './target/chunk-progress';
+import { deleteTableProgress, deleteTaskProgress, ensureProgressTable } from './database/chunk-progress';
 import {
   addBackBeforeRemove,
   addBackTaskDeferredIndexes,
@@ -14,12 +14,12 @@ import {
   deferSecondaryIndexes,
   ensureDeferredIndexTable,
   forgetTaskDeferredIndexes,
-} from './target/deferred-indexes';
-import { destroyTargetTable } from './target/destroy-table';
-import { precheckTargetTables, type PrecheckInput } from './target/precheck';
-import { restoreDatabase, restoreTable, restoreView } from './target/restore-schema';
-import { qualifiedName } from './target/sql-text';
-import { verifyTable as verifyTableContents, type VerifyInput } from './target/verify-table';
+} from './database/deferred-indexes';
+import { destroyTargetTable } from './database/destroy-table';
+import { precheckTargetTables, type PrecheckInput } from './database/precheck';
+import { restoreDatabase, restoreTable, restoreView } from './database/restore-schema';
+import { qualifiedName } from './database/sql-text';
+import { verifyTable as verifyTableContents, type VerifyInput } from './database/verify-table';
 import type { ChunkInput, ChunkPlan, ChunkResult, DatabasePlan, SourcePlan, TablePlan, TaskSettings, VerifyResult, ViewPlan } from './task-types';
 
 export interface ActivityDependencies extends CheckpointDependencies {
@@ -29,7 +29,7 @@ export interface ActivityDependencies extends CheckpointDependencies {
 
 /**
  * Every side effect of an import, as activities. Each is a small function over the worker's target
- * pool; the logic lives in `source/` and `target/` and is testable without Temporal.
+ * pool; the logic lives in `source/` and `database/` and is testable without Temporal.
  */
 export function createActivities(deps: ActivityDependencies) {
   const { pool } = deps;

@@ -2,7 +2,7 @@ import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql
 import { nonRetryable } from './failures';
 import { checksumOfFirst } from './source/prefix-checksum';
 import { openDataFile } from './source/open-data-file';
-import { saveChunkProgressSql, type ChunkIdentity, type ChunkProgress } from './target/chunk-progress';
+import { saveChunkProgressSql, type ChunkIdentity, type ChunkProgress } from './database/chunk-progress';
 import {
   countTaskRecords,
   ensureRecordTables,
@@ -13,11 +13,11 @@ import {
   toleranceOf,
   type RecordKind,
   type RowRecord,
-} from './target/error-records';
+} from './database/error-records';
 import { lightningTaskId } from './checkpoint/checkpoint-model';
-import { duplicatesIn, type InsertStatement } from './target/insert-statement';
-import { quoteText } from './target/sql-text';
-import { failedRowNumber, isDataError, isSchemaError, withoutValues } from './target/target-errors';
+import { duplicatesIn, type InsertStatement } from './database/insert-statement';
+import { quoteText } from './database/sql-text';
+import { failedRowNumber, isDataError, isSchemaError, withoutValues } from './database/target-errors';
 import type { ChunkInput } from './task-types';
 
 /**

@@ -3,9 +3,9 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { nonRetryable } from './failures';
 import { checksumOfFirst } from './source/prefix-checksum';
 import { openDataFile } from './source/open-data-file';
-import type { ChunkProgress } from './target/chunk-progress';
-import { qualifiedName } from './target/sql-text';
-import { readTableIdentityIfExists } from './target/table-identity';
+import type { ChunkProgress } from './database/chunk-progress';
+import { qualifiedName } from './database/sql-text';
+import { readTableIdentityIfExists } from './database/table-identity';
 import type { ChunkInput } from './task-types';
 
 /**

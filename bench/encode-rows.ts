@@ -18,10 +18,10 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { readSqlRows, readSqlRowsInto } from '../activities/source/sql-reader';
-import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping } from '../activities/target/batch-encoder';
-import { checksumColumns, RowChecksummer } from '../activities/target/row-checksum';
-import { readTargetColumns, type TargetColumn } from '../activities/target/table-columns';
-import { quoteName } from '../activities/target/sql-text';
+import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping } from '../activities/database/batch-encoder';
+import { checksumColumns, RowChecksummer } from '../activities/database/row-checksum';
+import { readTargetColumns, type TargetColumn } from '../activities/database/table-columns';
+import { quoteName } from '../activities/database/sql-text';
 import { median } from './support/median';
 
 const { values: args } = parseArgs({

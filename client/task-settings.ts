@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
-import type { TargetSettings } from '../activities/target/connection';
-import { CHECKSUM_VERSION } from '../activities/target/row-checksum';
+import type { TargetSettings } from '../activities/database/connection';
+import { CHECKSUM_VERSION } from '../activities/database/row-checksum';
 import type { ImportTaskInput } from '../workflows/definitions';
 import type { Config } from './config/schema';
 

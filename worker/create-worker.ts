@@ -6,7 +6,7 @@ import { parseMysqlDsn } from '../activities/checkpoint/mysql-dsn';
 import { UserError } from '../client/user-error';
 import { chunkTaskQueue } from '../workflows/task-queues';
 import { createActivities } from '../activities';
-import { createTargetPool, type TargetSettings } from '../activities/target/connection';
+import { createTargetPool, type TargetSettings } from '../activities/database/connection';
 import { workflowBundle } from './workflow-bundle';
 
 export interface ImportWorkerOptions {

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import type { Pool } from 'mysql2/promise';
-import { quoteName } from '../target/sql-text';
+import { quoteName } from '../database/sql-text';
 import type { CheckpointSettings } from '../task-types';
 import type { CheckpointModel } from './checkpoint-model';
 import { writeCheckpointFile } from './file-driver';

@@ -1,6 +1,6 @@
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
-import { quoteName, quoteText } from '../target/sql-text';
-import { textOf } from '../target/connection';
+import { quoteName, quoteText } from '../database/sql-text';
+import { textOf } from '../database/connection';
 import { compressionCode, fromCode, sourceTypeCode, type CheckpointModel, type TableCheckpoint } from './checkpoint-model';
 
 /**

@@ -2,7 +2,7 @@ import { nonRetryable } from '../failures';
 import { scanSourceDir } from './layout';
 import { wildcardToRegExp } from './name-pattern';
 import { compileTableFilter } from './table-filter';
-import { tableKey } from '../target/sql-text';
+import { tableKey } from '../database/sql-text';
 import type { DatabasePlan, Route, SourcePlan, TablePlan, TaskSettings } from '../task-types';
 
 /**

@@ -3,7 +3,7 @@ import type { SourceRow, SourceValue } from './row';
 
 /**
  * Where a reader puts each row's values as it finds them. A writer that takes them this way
- * (activities/target/row-encoder.ts) copies a string straight from the file's bytes into the batch
+ * (activities/database/row-encoder.ts) copies a string straight from the file's bytes into the batch
  * it builds, with no object for each value: for a big import, that is most of its CPU.
  */
 export interface RowSink {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { saveCheckpoint, type CheckpointStore } from '../../activities/checkpoint/checkpoint-store';
 import { parseMysqlDsn } from '../../activities/checkpoint/mysql-dsn';
 import { readTaskCheckpoint } from '../../activities/checkpoint/read-task-checkpoint';
-import { createTargetPool } from '../../activities/target/connection';
+import { createTargetPool } from '../../activities/database/connection';
 import type { Config } from '../config/schema';
 import { targetSettingsOf } from '../task-settings';
 import { withTaskSession } from '../temporal/task-session';

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { checkpointCtlUpdate, type CheckpointCtlRequest } from '../../workflows/definitions';
 import { readTaskCheckpoint } from '../../activities/checkpoint/read-task-checkpoint';
 import { writeCheckpointDump } from '../../activities/checkpoint/csv-dump';
-import { createTargetPool } from '../../activities/target/connection';
+import { createTargetPool } from '../../activities/database/connection';
 import type { Config } from '../config/schema';
 import { targetSettingsOf } from '../task-settings';
 import { withTaskSession } from '../temporal/task-session';

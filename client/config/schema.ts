@@ -58,7 +58,7 @@ const tikvImporter = z
     // Unset: Tempest's default for each way a batch is written (activities/import-chunk.ts).
     'logical-import-batch-size': byteSize.optional(),
     'logical-import-batch-rows': z.number().int().positive().default(65536),
-    // Tempest's own: how batches are written (see activities/target/load-data.ts).
+    // Tempest's own: how batches are written (see activities/database/load-data.ts).
     'logical-import-method': z.enum(['auto', 'load-data', 'insert']).default('auto'),
     // Lightning's applies to its physical mode only and defaults to false; here it is the logical
     // import's, and on by default: plain secondary indexes are added after the rows, in one pass.

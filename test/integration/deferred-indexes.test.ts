@@ -10,10 +10,10 @@ import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporal
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { createActivities } from '../../activities';
 import { planSource } from '../../activities/source/plan-source';
-import { startChunkProgress, tableHasProgress } from '../../activities/target/chunk-progress';
-import { addDeferredIndexes, deferSecondaryIndexes, readDeferredIndexes } from '../../activities/target/deferred-indexes';
-import { destroyTargetTable } from '../../activities/target/destroy-table';
-import { restoreDatabase, restoreTable } from '../../activities/target/restore-schema';
+import { startChunkProgress, tableHasProgress } from '../../activities/database/chunk-progress';
+import { addDeferredIndexes, deferSecondaryIndexes, readDeferredIndexes } from '../../activities/database/deferred-indexes';
+import { destroyTargetTable } from '../../activities/database/destroy-table';
+import { restoreDatabase, restoreTable } from '../../activities/database/restore-schema';
 import type { TablePlan, TaskSettings } from '../../activities/task-types';
 import { CheckpointStatus, describeStatus } from '../../workflows/checkpoint-status';
 import { taskStateQuery, type TaskState } from '../../workflows/definitions';

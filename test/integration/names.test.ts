@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { tableKey } from '../../activities/target/sql-text';
+import { tableKey } from '../../activities/database/sql-text';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { importConfigDirectly, writeDirectConfig } from '../helpers/direct-import';
 import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
-import { checksumColumns, RowChecksummer, targetChecksumSelect, type ChecksumColumn } from '../../activities/target/row-checksum';
-import { readTargetColumns } from '../../activities/target/table-columns';
+import { checksumColumns, RowChecksummer, targetChecksumSelect, type ChecksumColumn } from '../../activities/database/row-checksum';
+import { readTargetColumns } from '../../activities/database/table-columns';
 import { importDirectly, poolOfConfig, settingsOfConfig, writeDirectConfig } from '../helpers/direct-import';
 import { generateDump } from '../helpers/dump-fixture';
 import { mariadb, testScratch, uniqueName } from '../helpers/target-db';

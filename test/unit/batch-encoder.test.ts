@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readSqlRows, readSqlRowsInto } from '../../activities/source/sql-reader';
-import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping, type EncodedBatch } from '../../activities/target/batch-encoder';
-import { checksumColumns, RowChecksummer } from '../../activities/target/row-checksum';
-import type { TargetColumn } from '../../activities/target/table-columns';
+import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping, type EncodedBatch } from '../../activities/database/batch-encoder';
+import { checksumColumns, RowChecksummer } from '../../activities/database/row-checksum';
+import type { TargetColumn } from '../../activities/database/table-columns';
 import { seededRandom } from '../helpers/dump-fixture';
 
 /**

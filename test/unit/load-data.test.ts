@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResultSetHeader } from 'mysql2/promise';
-import { loadColumnKinds, LoadDataRows, loadedCleanly, type LoadColumnKind } from '../../activities/target/load-data';
-import type { TargetColumn } from '../../activities/target/table-columns';
-import { numberForm } from '../../activities/target/number-form';
+import { loadColumnKinds, LoadDataRows, loadedCleanly, type LoadColumnKind } from '../../activities/database/load-data';
+import type { TargetColumn } from '../../activities/database/table-columns';
+import { numberForm } from '../../activities/database/number-form';
 
 /** Adds a row as a writer does: a string's bytes or a literal's text per field; a refused literal abandons the row. */
 function append(load: LoadDataRows, values: Array<Buffer | string | null>, kinds: LoadColumnKind[]): boolean {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { checksumColumns, RowChecksummer } from '../../activities/target/row-checksum';
-import type { TargetColumn } from '../../activities/target/table-columns';
+import { checksumColumns, RowChecksummer } from '../../activities/database/row-checksum';
+import type { TargetColumn } from '../../activities/database/table-columns';
 
 function column(name: string, dataType: string, extra: Partial<TargetColumn> = {}): TargetColumn {
   return { name, dataType, columnType: dataType, numericScale: null, datetimePrecision: null, octetLength: null, generated: false, nullable: true, ...extra };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { RunningCrc32 } from '../../activities/target/running-crc32';
+import { RunningCrc32 } from '../../activities/database/running-crc32';
 import { seededRandom } from '../helpers/dump-fixture';
 
 test('bytes fed in pieces of any size, short and long, give zlib’s CRC32 of them all', () => {
