@@ -1,141 +1,165 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'mysql2/promise';
-import { finishCheckpoint, keepCheckpointCurrent, type CheckpointDependencies, type CheckpointInput } from './checkpoint/keep-checkpoint';
-import { takeOverCheckpoint, type TakeOverSummary } from './checkpoint/take-over';
+import type { ImportTaskResult, TakenOver } from '../workflows/definitions';
+import { finishStoredCheckpoint, keepStoredCheckpointCurrent, type CheckpointDependencies } from './checkpoint/keep-checkpoint';
+import { takeOverCheckpoint } from './checkpoint/take-over';
+import { ensureProgressTable, readTableProgressTotals } from './database/chunk-progress';
+import { createSchemas as createTaskSchemas } from './database/create-schemas';
+import { ensureDeferredIndexTable } from './database/deferred-indexes';
+import { precheckPlannedTables } from './database/precheck';
+import { restoreView } from './database/restore-schema';
 import { toActivityFailure } from './failures';
-import { importChunk as importChunkRows } from './import-chunk';
-import { planChunks, type ChunkBoundaries } from './source/plan-chunks';
-import { planSource as planSourceFiles } from './source/plan-source';
-import { deleteTableProgress, deleteTaskProgress, ensureProgressTable } from './database/chunk-progress';
-import {
-  addBackBeforeRemove,
-  addBackTaskDeferredIndexes,
-  addDeferredIndexes as addBackDeferredIndexes,
-  deferSecondaryIndexes,
-  ensureDeferredIndexTable,
-  forgetTaskDeferredIndexes,
-} from './database/deferred-indexes';
-import { destroyTargetTable } from './database/destroy-table';
-import { precheckTargetTables, type PrecheckInput } from './database/precheck';
-import { restoreDatabase, restoreTable, restoreView } from './database/restore-schema';
-import { qualifiedName } from './database/sql-text';
-import { verifyTable as verifyTableContents, type VerifyInput } from './database/verify-table';
-import type { ChunkInput, ChunkPlan, ChunkResult, DatabasePlan, SourcePlan, TablePlan, TaskSettings, VerifyResult, ViewPlan } from './task-types';
+import { heartbeat, heartbeating } from './heartbeat';
+import type { ChunkContext } from './import-chunk';
+import { createRelease01Activities } from './release-01-activities';
+import { finishTaskRecords } from './finish-task';
+import { ensurePlanTables } from './plan/plan-tables';
+import { storeSourcePlan, type PlanSummary } from './plan/store-plan';
+import { claimTables, recordTableOutcome, readTableRecords, type TableOutcome, type TableSlots } from './plan/table-queue';
+import { loadTaskSettings, readTableHead, readTablePlan, readViews, storeFileBoundaries, type TableHead } from './plan/task-plan';
+import { planSource } from './source/plan-source';
+import { destroyTable, finishTableRows, importChunkGroup, importSmallTable, planTableChunks, type GroupResult, type SmallTableResult } from './table-steps';
+import type { TableChunkSummary } from './plan/chunk-plan';
+import type { ChunkHeartbeat, TaskRef, TaskSettings, VerifyResult } from './task-types';
 
 export interface ActivityDependencies extends CheckpointDependencies {
   /** The target, with the worker's own credentials. */
   pool: Pool;
 }
 
+/** The activities that write rows: they run on the chunk task queue, at most region-concurrency at once per worker. */
+export const chunkActivityNames = ['importChunk', 'importChunkGroup', 'importSmallTables'] as const;
+
 /**
  * Every side effect of an import, as activities. Each is a small function over the worker's target
- * pool; the logic lives in `source/` and `database/` and is testable without Temporal.
+ * pool; the logic lives in `plan/`, `source/` and `database/` and is testable without Temporal.
+ * Workflows pass a task's id (TaskRef), never its settings: activities read them from the stored plan.
  */
 export function createActivities(deps: ActivityDependencies) {
   const { pool } = deps;
-  const heartbeat = (details?: unknown) => Context.current().heartbeat(details);
-  /** For one long statement, which cannot heartbeat by itself. */
-  const heartbeating = async <T>(work: () => Promise<T>): Promise<T> => {
-    const timer = setInterval(() => heartbeat(), 5_000);
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-    }
+  const settingsOf = (task: TaskRef) => loadTaskSettings(pool, task);
+  const headOf = async (task: TaskRef, ordinal: number): Promise<TableHead> => {
+    const head = await readTableHead(pool, task, { ordinal });
+    if (!head) throw new Error(`table ${ordinal} of task ${task.taskId} is not in its stored plan`);
+    return head;
+  };
+  const chunkContext = (onBeat: (beat: ChunkHeartbeat) => unknown = (beat) => beat): ChunkContext => {
+    const context = Context.current();
+    return { pool, heartbeat: (beat) => context.heartbeat(onBeat(beat)), signal: context.cancellationSignal };
   };
   return sanitized({
-    async planSource(settings: TaskSettings): Promise<SourcePlan> {
-      return planSourceFiles(settings);
-    },
+    ...createRelease01Activities(deps),
 
-    async prepareTarget(settings: TaskSettings): Promise<void> {
+    /** Scans the dump and stores the plan on the target (once: a retry finds it stored). */
+    async planTask(settings: TaskSettings): Promise<PlanSummary> {
+      await ensurePlanTables(pool, settings.taskInfoSchema);
       await ensureProgressTable(pool, settings.taskInfoSchema);
       await ensureDeferredIndexTable(pool, settings.taskInfoSchema);
+      return storeSourcePlan(pool, settings, await planSource(settings));
     },
 
-    /** `settings` is absent in tasks started before add-index-by-sql: nothing is deferred. */
-    /** Returns the keys of the tables whose indexes wait for their rows. */
-    async restoreSchemas(input: { databases: DatabasePlan[]; tables: TablePlan[]; settings?: TaskSettings }): Promise<string[]> {
-      for (const database of input.databases) {
-        heartbeat();
-        await restoreDatabase(pool, database);
+    async takeOverLightningCheckpoint(task: TaskRef): Promise<TakenOver | undefined> {
+      const settings = await settingsOf(task);
+      const summary = await takeOverCheckpoint(deps, settings, async (key) => {
+        const head = await readTableHead(pool, task, { key });
+        return head ? (await readTablePlan(pool, settings, head)).plan : undefined;
+      });
+      if (!summary) return undefined;
+      for (const [path, cuts] of Object.entries(summary.chunkBoundaries)) {
+        const head = await readTableHead(pool, task, { key: summary.tableOfPath[path] });
+        if (head) await storeFileBoundaries(pool, task, head.ordinal, path, cuts);
       }
-      const created: TablePlan[] = [];
-      for (const table of input.tables) {
-        heartbeat();
-        if ((await restoreTable(pool, table)) === 'created') created.push(table);
-      }
-      // Once every table exists, so that a foreign key from a table created later is seen. A retry
-      // finds the tables existing and defers nothing more; the end step repairs what it left.
-      const deferred: string[] = [];
-      if (!input.settings?.deferIndexes) return deferred;
-      for (const table of created) {
-        heartbeat();
-        if ((await deferSecondaryIndexes(pool, input.settings, table)).length > 0) deferred.push(table.key);
-      }
-      return deferred;
+      return { source: summary.source, tables: summary.tables, chunks: summary.chunks, rows: summary.rows };
     },
 
-    async precheckTables(input: PrecheckInput): Promise<void> {
-      await precheckTargetTables(pool, input, () => heartbeat());
+    async createSchemas(task: TaskRef): Promise<{ created: number; deferred: number }> {
+      const settings = await settingsOf(task);
+      return createTaskSchemas(pool, settings, Math.max(1, settings.regionConcurrency), () => heartbeat());
     },
 
-    async planTableChunks(input: { settings: TaskSettings; table: TablePlan; boundaries?: ChunkBoundaries }): Promise<ChunkPlan[]> {
-      return planChunks(input.settings, input.table.dataFiles, input.boundaries);
+    async checkTables(task: TaskRef): Promise<void> {
+      await precheckPlannedTables(pool, await settingsOf(task), () => heartbeat());
     },
 
-    async importChunk(input: ChunkInput): Promise<ChunkResult> {
-      const context = Context.current();
-      return importChunkRows({ pool, heartbeat: (details) => context.heartbeat(details), signal: context.cancellationSignal }, input);
+    async claimTables(input: { task: TaskRef; claim: string; slots: number }): Promise<TableSlots> {
+      return claimTables(pool, input.task, input.claim, input.slots);
     },
 
-    async verifyTable(input: VerifyInput): Promise<VerifyResult> {
-      return heartbeating(() => verifyTableContents(pool, input));
+    /** The first failed tables, for the operator. */
+    async readFailedTables(input: { task: TaskRef; limit: number }) {
+      const records = await readTableRecords(pool, input.task, `state = 'failed'`, -1, input.limit);
+      return records.map((record) => ({ key: record.key, status: record.status, failure: record.failure }));
     },
 
-    /** The secondary indexes deferred while loading, added back; returns the names added. */
-    async addDeferredIndexes(input: { settings: TaskSettings; table: { key: string; schema: string; name: string } }): Promise<string[]> {
-      return heartbeating(() => addBackDeferredIndexes(pool, input.settings, input.table));
-    },
-
-    async analyzeTable(input: { table: { schema: string; name: string } }): Promise<void> {
-      await heartbeating(() => pool.query(`ANALYZE TABLE ${qualifiedName(input.table.schema, input.table.name)}`));
-    },
-
-    async restoreViews(input: { views: ViewPlan[] }): Promise<void> {
-      for (const view of input.views) {
+    async createViews(task: TaskRef): Promise<void> {
+      for (const view of await readViews(pool, await settingsOf(task))) {
         heartbeat();
         await restoreView(pool, view);
       }
     },
 
-    async destroyTable(input: { settings: TaskSettings; table: TablePlan }): Promise<void> {
-      await destroyTargetTable(pool, input.settings, input.table);
+    async planTable(input: { task: TaskRef; ordinal: number; destroyFirst: boolean }): Promise<TableChunkSummary> {
+      const settings = await settingsOf(input.task);
+      const head = await headOf(input.task, input.ordinal);
+      if (input.destroyFirst) await destroyTable(pool, settings, head);
+      const summary = await planTableChunks(pool, settings, head, input.destroyFirst);
+      await recordTableOutcome(pool, input.task, input.ordinal, { state: 'running', status: 30, rows: 0, doneBytes: 0, chunks: summary.chunks, engines: summary.engineGroups.length });
+      return summary;
     },
 
-    /** `--checkpoint-remove`: the table leaves the task but stays in the target, with its indexes. */
-    async forgetTableProgress(input: { settings: TaskSettings; tableKey: string }): Promise<void> {
-      await heartbeating(() => addBackBeforeRemove(pool, input.settings, input.tableKey));
-      await deleteTableProgress(pool, input.settings.taskInfoSchema, input.settings.taskId, input.tableKey);
+    /** Imports one group of an engine's chunks, heartbeating the group's committed progress. */
+    async importChunkGroup(input: { task: TaskRef; ordinal: number; engineId: number; group: number }): Promise<GroupResult> {
+      const settings = await settingsOf(input.task);
+      const head = await headOf(input.task, input.ordinal);
+      const before = { rows: 0, diskBytes: 0 };
+      const context = chunkContext((beat) => ({ ...beat, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
+      return importChunkGroup(context, settings, head, { engineId: input.engineId, group: input.group }, (done) => Object.assign(before, done));
     },
 
-    async takeOverCheckpoint(input: { settings: TaskSettings; tables: TablePlan[] }): Promise<TakeOverSummary | undefined> {
-      return takeOverCheckpoint(deps, input.settings, input.tables);
+    /** Small tables from start to end, one after the other: one activity for many tables. */
+    async importSmallTables(input: { task: TaskRef; tables: Array<{ ordinal: number; destroyFirst: boolean }> }): Promise<SmallTableResult[]> {
+      const settings = await settingsOf(input.task);
+      const results: SmallTableResult[] = [];
+      // Heartbeats count the whole group's committed progress, and name the table being written.
+      const before = { rows: 0, diskBytes: 0 };
+      for (const table of input.tables) {
+        const head = await headOf(input.task, table.ordinal);
+        const context = chunkContext((beat) => ({ ...beat, table: head.key, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
+        const result = await importSmallTable(context, settings, head, table.destroyFirst);
+        results.push(result);
+        before.rows += result.rows;
+        before.diskBytes += result.bytes;
+      }
+      return results;
     },
 
-    async keepCheckpoint(input: CheckpointInput): Promise<void> {
+    async finishTable(input: { task: TaskRef; ordinal: number }): Promise<{ status: number; verify?: VerifyResult }> {
+      const settings = await settingsOf(input.task);
+      return heartbeating(async () => finishTableRows(pool, settings, await headOf(input.task, input.ordinal)));
+    },
+
+    /** Where a table stands; a failed one's rows are those committed. */
+    async recordTable(input: { task: TaskRef; ordinal: number; outcome: TableOutcome }): Promise<void> {
+      const outcome = { ...input.outcome };
+      if (outcome.state === 'failed') {
+        const head = await headOf(input.task, input.ordinal);
+        outcome.rows = (await readTableProgressTotals(pool, input.task.taskInfoSchema, input.task.taskId, head.key)).rows;
+      }
+      await recordTableOutcome(pool, input.task, input.ordinal, outcome);
+    },
+
+    async keepSnapshot(task: TaskRef): Promise<void> {
       const context = Context.current();
-      await keepCheckpointCurrent(deps, input, () => context.heartbeat(), context.cancellationSignal);
+      await keepStoredCheckpointCurrent(deps, task, () => context.heartbeat(), context.cancellationSignal);
     },
 
-    async finishCheckpoint(input: CheckpointInput): Promise<void> {
-      await finishCheckpoint(deps, input);
+    async finishSnapshot(task: TaskRef): Promise<void> {
+      await finishStoredCheckpoint(deps, task);
     },
 
-    async forgetTaskProgress(settings: TaskSettings): Promise<void> {
-      await heartbeating(() => addBackTaskDeferredIndexes(pool, settings));
-      await deleteTaskProgress(pool, settings.taskInfoSchema, settings.taskId);
-      await forgetTaskDeferredIndexes(pool, settings);
+    /** The task's outcome, and the end of what it kept while running (progress rows, the chunk plan). */
+    async finishTask(task: TaskRef): Promise<ImportTaskResult> {
+      return heartbeating(async () => finishTaskRecords(pool, await settingsOf(task)));
     },
   });
 }

@@ -28,6 +28,8 @@ export interface TaskSettings {
   /** `[mydumper] character-set`: what schema files are written in. */
   characterSet: CharacterSet;
   maxRegionSize: number;
+  /** `[mydumper] batch-size`: source bytes per engine. Absent in tasks started before engines: one engine per table. */
+  batchSize?: number;
   readBlockSize: number;
   onDuplicate: 'replace' | 'ignore' | 'error';
   /** Unset: a default for each way of writing a batch (see import-chunk.ts). */
@@ -61,6 +63,8 @@ export interface TaskSettings {
   analyze: PostRestoreLevel;
   checkRequirements: boolean;
   tableConcurrency: number;
+  /** `[temporal] continue-as-new-after`: tables, engines or chunk groups a workflow run handles before it continues as new. */
+  continueAsNewAfter?: number;
   regionConcurrency: number;
   /** Lightning-format snapshots of the checkpoint (Temporal's history is the checkpoint itself). */
   checkpoint: CheckpointSettings;
@@ -69,6 +73,9 @@ export interface TaskSettings {
   /** For messages and checkpoints only. */
   target: { host: string; port: number; user: string };
 }
+
+/** How activities find a task's stored plan and settings: all that workflows pass them of the task. */
+export type TaskRef = Pick<TaskSettings, 'taskId' | 'taskInfoSchema'>;
 
 export interface CheckpointSettings {
   enable: boolean;
@@ -162,6 +169,8 @@ export interface ChunkHeartbeat {
   rows: number;
   /** Bytes of the chunk's span on disk imported so far. */
   diskBytes: number;
+  /** The table being written, when one activity writes several (small tables). */
+  table?: string;
 }
 
 export interface VerifyResult {

@@ -88,9 +88,11 @@ async function main(argv: string[]): Promise<number> {
     exitCode = await commands.worker().runWorker(configFrom(options), out);
   });
 
-  withConfigFlags(program.command('status').description('print where the task of this config stands')).action(async (options) => {
-    exitCode = await commands.status().runStatus(configFrom(options), taskSelector(options), out);
-  });
+  withConfigFlags(program.command('status').description('print where the task of this config stands'))
+    .option('--json', 'one JSON document, for scripts')
+    .action(async (options) => {
+      exitCode = await commands.status().runStatus(configFrom(options), { selector: taskSelector(options), json: Boolean(options.json) }, out);
+    });
 
   const repeatable = (value: string, previous: string[] = []) => [...previous, value];
   withConfigFlags(program.command('ctl').description('tidb-lightning-ctl checkpoint commands for the running task'))

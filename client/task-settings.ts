@@ -41,6 +41,7 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
     dataInvalidCharReplace: mydumper['data-invalid-char-replace'],
     characterSet: mydumper['character-set'],
     maxRegionSize: mydumper['max-region-size'],
+    batchSize: mydumper['batch-size'],
     readBlockSize: mydumper['read-block-size'],
     onDuplicate: conflictStrategy === '' ? importer['on-duplicate'] : conflictStrategy,
     batchBytes: importer['logical-import-batch-size'],
@@ -55,6 +56,7 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
     analyze: config['post-restore'].analyze,
     checkRequirements: lightning['check-requirements'],
     tableConcurrency: lightning['table-concurrency'],
+    continueAsNewAfter: config.temporal['continue-as-new-after'],
     regionConcurrency: lightning['region-concurrency'],
     checkpoint: {
       enable: config.checkpoint.enable,

@@ -5,7 +5,7 @@ import { keeperHeartbeatMs } from '../activities/checkpoint/keep-checkpoint';
 import { parseMysqlDsn } from '../activities/checkpoint/mysql-dsn';
 import { UserError } from '../client/user-error';
 import { chunkTaskQueue } from '../workflows/task-queues';
-import { createActivities } from '../activities';
+import { chunkActivityNames, createActivities } from '../activities';
 import { createTargetPool, type TargetSettings } from '../activities/database/connection';
 import { workflowBundle } from './workflow-bundle';
 
@@ -46,7 +46,10 @@ export async function createImportWorker(options: ImportWorkerOptions): Promise<
   let client: Promise<Client> | undefined;
   const temporalClient = () =>
     (client ??= Connection.connect({ address: options.temporalAddress }).then((connection) => new Client({ connection, namespace: options.namespace })));
-  const { importChunk, ...taskActivities } = createActivities({ pool, checkpointPool, temporalClient });
+  const activities: Record<string, unknown> = createActivities({ pool, checkpointPool, temporalClient });
+  const writesRows = (name: string) => (chunkActivityNames as readonly string[]).includes(name);
+  const taskActivities = Object.fromEntries(Object.entries(activities).filter(([name]) => !writesRows(name)));
+  const chunkActivities = Object.fromEntries(Object.entries(activities).filter(([name]) => writesRows(name)));
   const common = { connection: options.connection, namespace: options.namespace };
   const workers = [
     await Worker.create({
@@ -65,7 +68,7 @@ export async function createImportWorker(options: ImportWorkerOptions): Promise<
       await Worker.create({
         ...common,
         taskQueue: chunkTaskQueue(options.taskQueue),
-        activities: { importChunk },
+        activities: chunkActivities,
         maxConcurrentActivityTaskExecutions: options.regionConcurrency,
         // A chunk that notices cancellation stops at its next batch; give it time to commit that batch.
         shutdownGraceTime: '10 seconds',

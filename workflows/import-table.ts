@@ -1,161 +1,129 @@
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { chunkTaskQueue } from './task-queues';
-import type { Duration } from '@temporalio/common';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  ContinueAsNew,
+  continueAsNew,
+  executeChild,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ChunkBoundaries } from '../activities/source/plan-chunks';
-import type { ChunkPlan, TablePlan, TaskSettings, VerifyResult } from '../activities/task-types';
 import { CheckpointStatus, failedStatus } from './checkpoint-status';
 import { forEachConcurrently } from './concurrency';
-import { tableProgressQuery, tableWrittenSignal, type TableFailure, type TableProgress } from './definitions';
+import {
+  tableFinishedSignal,
+  tableSummaryQuery,
+  tableWrittenSignal,
+  type ImportTableInput,
+  type TableFailure,
+  type TableFinished,
+  type TableSummary,
+} from './definitions';
+import { importEngine } from './import-engine';
+import { importTableOfRelease01 } from './legacy/import-table';
 
-export interface ImportTableInput {
-  settings: TaskSettings;
-  table: TablePlan;
-  /** Chunk cuts of a checkpoint taken over, for its files. */
-  boundaries?: ChunkBoundaries;
-}
-
-export interface ImportTableResult {
-  status: number;
-  rows: number;
-  verify?: VerifyResult;
-}
-
-const { planTableChunks } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { maximumInterval: '30 seconds' },
-});
-
-const { verifyTable, addDeferredIndexes, analyzeTable } = proxyActivities<Activities>({
+const { planTable, finishTable, recordTable } = proxyActivities<Activities>({
   startToCloseTimeout: '1 day',
   heartbeatTimeout: '1 minute',
   retry: { maximumInterval: '1 minute' },
 });
 
+/** Engines of one table imported at once: their chunks share the worker's region-concurrency. */
+const engineConcurrency = 2;
+
 /**
- * One target table: cut its files into chunks, import the chunks (at most region-concurrency at
- * once), then verify the table against the source, add back the indexes deferred while loading,
- * and analyze it.
+ * One large target table: cut its files into chunks and engines (stored on the target), import
+ * each engine as a child workflow, then verify the table, add back its deferred indexes and
+ * analyze it. Its outcome is recorded in the task's table queue and signalled to the task.
  */
-export async function importTable({ settings, table, boundaries }: ImportTableInput): Promise<ImportTableResult> {
-  const progress: TableProgress = { key: table.key, status: CheckpointStatus.loaded, chunks: [] };
-  setHandler(tableProgressQuery, () => progress);
-  const tableRef = { key: table.key, schema: table.schema, name: table.name };
+export async function importTable(input: ImportTableInput | Parameters<typeof importTableOfRelease01>[0]): Promise<unknown> {
+  if (!('generation' in input)) return importTableOfRelease01(input);
+  const { context, table, carried } = input;
+  const { task } = context;
+  const summary: TableSummary = {
+    key: table.key,
+    status: carried ? CheckpointStatus.loaded : CheckpointStatus.loaded,
+    chunks: carried?.chunks ?? 0,
+    engines: carried?.engineGroups.length ?? 0,
+    enginesDone: carried?.nextEngine ?? 0,
+    rows: carried?.rows ?? 0,
+    doneBytes: carried?.doneBytes ?? 0,
+    runningEngines: [],
+  };
+  setHandler(tableSummaryQuery, () => summary);
   let stage: number = CheckpointStatus.allWritten;
-  // A chunk heartbeats after every batch: a worker that dies is noticed within the heartbeat timeout.
-  const { importChunk } = proxyActivities<Activities>({
-    taskQueue: chunkTaskQueue(workflowInfo().taskQueue),
-    startToCloseTimeout: '7 days',
-    heartbeatTimeout: settings.chunkHeartbeatTimeout as Duration,
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-  });
-
   try {
-    const chunks = await planTableChunks({ settings, table, boundaries });
-    progress.chunks = chunks.map((chunk) => ({
-      key: chunk.key,
-      path: chunk.path,
-      type: chunk.type,
-      compression: chunk.compression,
-      offset: chunk.offset,
-      endOffset: chunk.endOffset,
-      pos: chunk.offset,
-      fileSize: chunk.fileSize,
-      mtimeMs: chunk.mtimeMs,
-      columns: chunk.columns,
-      diskBytes: diskBytesOf(chunk, chunks),
-      status: 'pending',
-      rows: 0,
-    }));
+    const plan = carried ?? { ...(await planTable({ task, ordinal: table.ordinal, destroyFirst: input.destroyFirst })), nextEngine: 0, rows: 0, doneBytes: 0 };
+    summary.chunks = plan.chunks;
+    summary.engines = plan.engineGroups.length;
 
-    // A failed chunk does not stop the others: after the fix, only what failed is left to do.
+    // A failed engine does not stop the others: after the fix, only what failed is left to do.
     let firstFailure: { error: unknown } | undefined;
-    await forEachConcurrently(chunks, settings.regionConcurrency, async (chunk, index) => {
-      const state = progress.chunks[index];
-      state.status = 'running';
+    const engines = plan.engineGroups.map((groups, engineId) => ({ groups, engineId })).slice(plan.nextEngine, plan.nextEngine + context.continueAsNewAfter);
+    await forEachConcurrently(engines, engineConcurrency, async ({ engineId, groups }) => {
+      const workflowId = `${workflowInfo().workflowId}/engine-${engineId}`;
+      summary.runningEngines.push({ engineId, workflowId });
       try {
-        const result = await importChunk({ settings, table: tableRef, chunk });
-        Object.assign(state, { status: 'finished', rows: result.rows, endOffset: result.endOffset, pos: result.endOffset });
+        const result = await executeChild(importEngine, { workflowId, args: [{ context, table: { ordinal: table.ordinal, key: table.key }, engineId, groups }] });
+        summary.rows += result.rows;
+        summary.doneBytes += result.doneBytes;
+        summary.enginesDone++;
       } catch (error) {
-        state.status = 'failed';
         firstFailure ??= { error };
+      } finally {
+        summary.runningEngines = summary.runningEngines.filter((engine) => engine.engineId !== engineId);
       }
     });
     if (firstFailure) throw firstFailure.error;
-    progress.status = CheckpointStatus.allWritten;
-    // Tables started before this step existed replay without it.
-    if (patched('table-slot-ends-with-writing')) tellTaskWritten(table.key);
-    const rows = progress.chunks.reduce((sum, chunk) => sum + chunk.rows, 0);
+    const nextEngine = plan.nextEngine + engines.length;
+    if (nextEngine < plan.engineGroups.length) {
+      await continueAsNew<typeof importTable>({ ...input, carried: { ...plan, nextEngine, rows: summary.rows, doneBytes: summary.doneBytes } });
+    }
 
-    // The deferred indexes are built while the checksum is computed: both only read the rows, and
-    // each alone keeps one core of the target busy (at the last table's end, nothing else does).
-    // Only in tasks that may have deferred any: older histories replay without this step.
-    const indexing = settings.deferIndexes ? addDeferredIndexes({ settings, table: tableRef }) : undefined;
-    // Awaited below, after the check: a mismatch is the failure to report first.
-    indexing?.catch(() => undefined);
+    summary.status = CheckpointStatus.allWritten;
+    await recordTable({ task, ordinal: table.ordinal, outcome: { state: 'running', status: summary.status, rows: summary.rows, doneBytes: summary.doneBytes } });
+    tellTask(context.taskWorkflowId, (handle) => handle.signal(tableWrittenSignal, table.key));
 
-    let verify: VerifyResult | undefined;
     stage = CheckpointStatus.checksummed;
-    if (settings.checksum === 'off') progress.status = CheckpointStatus.checksumSkipped;
-    else {
-      verify = await verifyTable({ settings, table: tableRef });
-      progress.status = verify.status === 'checksummed' ? CheckpointStatus.checksummed : CheckpointStatus.checksumSkipped;
-    }
-
-    stage = CheckpointStatus.indexAdded;
-    if (indexing) {
-      await indexing;
-      progress.status = CheckpointStatus.indexAdded;
-    }
-
-    stage = CheckpointStatus.analyzed;
-    if (settings.analyze === 'off') progress.status = CheckpointStatus.analyzeSkipped;
-    else {
-      try {
-        await analyzeTable({ table: tableRef });
-        progress.status = CheckpointStatus.analyzed;
-      } catch (error) {
-        if (settings.analyze === 'required') throw error;
-        progress.status = CheckpointStatus.analyzeSkipped;
-      }
-    }
-    return { status: progress.status, rows, verify };
+    const finished = await finishTable({ task, ordinal: table.ordinal });
+    summary.status = finished.status;
+    await recordTable({ task, ordinal: table.ordinal, outcome: { state: 'finished', status: finished.status, rows: summary.rows, doneBytes: table.totalBytes, verify: finished.verify } });
+    await reportEnd(context.taskWorkflowId, { key: table.key, failed: false, status: finished.status, rows: summary.rows, bytes: table.totalBytes });
+    return { status: finished.status, rows: summary.rows, verify: finished.verify };
   } catch (error) {
-    progress.status = failedStatus(stage);
-    const failure = describeFailure(error);
-    throw ApplicationFailure.create({ type: 'TableFailed', message: failure.message, nonRetryable: true, details: [{ status: progress.status, failure }] });
+    if (error instanceof ContinueAsNew) throw error;
+    const { status, failure } = describeFailure(error, stage);
+    summary.status = status;
+    await recordTable({ task, ordinal: table.ordinal, outcome: { state: 'failed', status, rows: summary.rows, doneBytes: 0, failure } });
+    await reportEnd(context.taskWorkflowId, { key: table.key, failed: true, status, rows: 0, bytes: 0 });
+    throw ApplicationFailure.create({ type: 'TableFailed', message: failure.message, nonRetryable: true, details: [{ status, failure }] });
   }
 }
 
-/** Frees the table's table-concurrency slot in its task, so that the next table loads while this one is verified. */
-function tellTaskWritten(key: string): void {
-  const task = workflowInfo().parent;
-  if (!task) return;
-  // Not awaited: verification need not wait for the task to hear it, and a task that is gone has no slot to free.
-  getExternalWorkflowHandle(task.workflowId, task.runId)
-    .signal(tableWrittenSignal, key)
-    .catch(() => undefined);
+type TaskHandle = ReturnType<typeof getExternalWorkflowHandle>;
+
+/** Not awaited: the table's work need not wait for the task to hear it. */
+function tellTask(taskWorkflowId: string, send: (handle: TaskHandle) => Promise<void>): void {
+  send(getExternalWorkflowHandle(taskWorkflowId)).catch(() => undefined);
 }
 
-/** The activity's own failure (it names the table, file and offset), not the wrappers around it. */
-function describeFailure(error: unknown): TableFailure {
+/** The task learns of the end (it frees the table's place), whichever run of it is current. */
+async function reportEnd(taskWorkflowId: string, report: TableFinished): Promise<void> {
+  await getExternalWorkflowHandle(taskWorkflowId).signal(tableFinishedSignal, report);
+}
+
+/** The activity's own failure (it names the table, file and offset), not the wrappers around it; and the status it leaves. */
+function describeFailure(error: unknown, stage: number): { status: number; failure: TableFailure } {
   let current = error;
-  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  while ((current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) && current.cause) current = current.cause;
+  // An engine passes on its chunk's failure as its own: look inside it too.
+  while (current instanceof ApplicationFailure && current.type === 'EngineFailed' && current.cause) current = current.cause;
   if (current instanceof ApplicationFailure) {
-    const details = current.details?.[0] as { path?: string; offset?: number } | undefined;
-    return { type: current.type ?? 'Error', message: current.message, path: details?.path, offset: details?.offset };
+    const details = current.details?.[0] as { path?: string; offset?: number; status?: number } | undefined;
+    return { status: details?.status ?? failedStatus(stage), failure: { type: current.type ?? 'Error', message: current.message, path: details?.path, offset: details?.offset } };
   }
-  return { type: 'Error', message: current instanceof Error ? current.message : String(current) };
-}
-
-/**
- * A chunk's share of its file on disk, for progress: its byte range; the whole file when compressed
- * (read from its start); for Parquet, whose offsets count rows, its share of the file's rows.
- */
-function diskBytesOf(chunk: ChunkPlan, chunks: readonly ChunkPlan[]): number {
-  if (chunk.type === 'parquet') {
-    const fileRows = Math.max(...chunks.filter((other) => other.path === chunk.path).map((other) => other.endOffset));
-    return fileRows > 0 ? Math.round((chunk.fileSize * (chunk.endOffset - chunk.offset)) / fileRows) : chunk.fileSize;
-  }
-  return chunk.compression === 'none' ? chunk.endOffset - chunk.offset : chunk.fileSize;
+  return { status: failedStatus(stage), failure: { type: 'Error', message: current instanceof Error ? current.message : String(current) } };
 }

@@ -1,273 +1,237 @@
 import {
   ActivityCancellationType,
-  ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
   condition,
-  executeChild,
-  patched,
+  ContinueAsNew,
+  continueAsNew,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  sleep,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { ChunkBoundaries } from '../activities/source/plan-chunks';
-import type { TablePlan, TaskSettings } from '../activities/task-types';
-import { CheckpointStatus, isFailedStatus } from './checkpoint-status';
+import type { ClaimedTable } from '../activities/plan/table-queue';
+import type { TaskRef } from '../activities/task-types';
 import {
-  checkpointCtlUpdate,
+  tableFinishedSignal,
   tableWrittenSignal,
-  taskStateQuery,
-  type CheckpointCtlRequest,
-  type CheckpointCtlResponse,
+  taskSummaryQuery,
+  tablesRequeuedSignal,
+  recentEnds,
+  type ImportTableInput,
+  type TableFinished,
   type ImportTaskInput,
-  type TableFailure,
-  type TableState,
-  type TaskState,
+  type ImportTaskResult,
+  type SmallTableGroup,
+  type TaskCarry,
+  type TaskContext,
+  type TaskSummary,
 } from './definitions';
 import { importTable } from './import-table';
+import { importTaskOfRelease01 } from './legacy/import-task';
+import { chunkTaskQueue } from './task-queues';
 
-const {
-  planSource,
-  prepareTarget,
-  takeOverCheckpoint,
-  restoreSchemas,
-  precheckTables,
-  restoreViews,
-  destroyTable,
-  forgetTableProgress,
-  forgetTaskProgress,
-  finishCheckpoint,
-} =
+const { planTask, takeOverLightningCheckpoint, createSchemas, checkTables, claimTables, readFailedTables, createViews, finishSnapshot, finishTask } =
   proxyActivities<Activities>({
-    startToCloseTimeout: '1 hour',
+    startToCloseTimeout: '1 day',
     heartbeatTimeout: '1 minute',
     retry: { maximumInterval: '30 seconds' },
   });
 
-/**
- * Runs as long as the task imports; cancelled once the task is finishing, and waited for, so that
- * no snapshot of it lands after the last one.
- */
-const { keepCheckpoint } = proxyActivities<Activities>({
+/** Runs as long as the task imports; cancelled, and waited for, before the last snapshot. */
+const { keepSnapshot } = proxyActivities<Activities>({
   startToCloseTimeout: '365 days',
   heartbeatTimeout: '10 seconds',
   retry: { maximumInterval: '30 seconds' },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
-export interface ImportTaskResult {
-  tables: Array<Pick<TableState, 'key' | 'status' | 'rows' | 'verify'>>;
-}
+/** Failed tables the task lists for the operator (all of them: `tempest status`). */
+const listedFailures = 20;
 
 /**
- * One import: plan the dump, create the schemas, check the target, import every table (each a
- * child workflow, at most table-concurrency writing at once), then create the views. A table that fails
- * waits, durably, for the operator's `tempest ctl` while the others go on.
+ * One import: plan the dump (stored on the target, not here), create the schemas, check the
+ * target, import every table, then create the views. Tables run in a sliding window: at most
+ * table-concurrency writing, each large table a child workflow that reports its end by signal,
+ * small tables in groups by one activity; the task continues as new every so often, carrying only
+ * counters and the tables in flight. A table that fails waits, durably, for `tempest ctl`.
  */
-export async function importTask({ settings: given }: ImportTaskInput): Promise<ImportTaskResult> {
-  const settings: TaskSettings = { ...given, taskId: workflowInfo().firstExecutionRunId };
-  const state: TaskState = {
-    taskId: settings.taskId,
-    phase: 'planning',
+export async function importTask(input: ImportTaskInput): Promise<ImportTaskResult | Awaited<ReturnType<typeof importTaskOfRelease01>>> {
+  if (input.generation === undefined) return importTaskOfRelease01(input);
+  const { settings: given, carried } = input;
+  const taskId = carried?.taskId ?? workflowInfo().firstExecutionRunId;
+  const task: TaskRef = { taskId, taskInfoSchema: given.taskInfoSchema };
+  const settings = { ...given, taskId };
+  const summary: TaskSummary = {
+    taskId,
+    phase: carried ? 'importing' : 'planning',
     sourceDir: settings.sourceDir,
     target: `${settings.target.user}@${settings.target.host}:${settings.target.port}`,
-    targetHost: settings.target.host,
-    targetPort: settings.target.port,
-    tables: [],
+    plan: carried?.plan,
+    counts: carried?.counts ?? { queued: 0, running: 0, finished: 0, failed: 0, removed: 0, finishedBytes: 0, finishedRows: 0 },
+    running: carried?.running ?? [],
+    smallGroups: [],
+    failed: [],
+    recent: [],
+    ended: 0,
+    takenOver: carried?.takenOver,
+    runs: (carried?.runs ?? 0) + 1,
   };
-  setHandler(taskStateQuery, () => state);
-  /** Tables to (re)import, in order; `ctl` puts failed ones back. */
-  const queue: number[] = [];
-  /** Tables whose target table and progress are dropped before their next import. */
-  const destroyBeforeImport = new Set<number>();
-  setHandler(checkpointCtlUpdate, (request) => applyCtl(request, state, queue, destroyBeforeImport, settings));
+  setHandler(taskSummaryQuery, () => summary);
+  /** The queue may hold tables again (`ctl` put failed ones back). */
+  let requeued = false;
+  setHandler(tablesRequeuedSignal, () => {
+    requeued = true;
+  });
+  const context: TaskContext = {
+    task,
+    taskWorkflowId: workflowInfo().workflowId,
+    regionConcurrency: settings.regionConcurrency,
+    chunkHeartbeatTimeout: settings.chunkHeartbeatTimeout,
+    continueAsNewAfter: settings.continueAsNewAfter ?? 200,
+  };
+  let completions = 0;
+  setHandler(tableWrittenSignal, (key) => {
+    const table = summary.running.find((running) => running.key === key);
+    if (table) table.writing = false;
+  });
+  setHandler(tableFinishedSignal, (report) => {
+    const index = summary.running.findIndex((running) => running.key === report.key);
+    if (index >= 0) summary.running.splice(index, 1);
+    countOutcome(summary, report);
+    completions++;
+  });
 
   try {
-    const plan = await planSource(settings);
-    state.tables = plan.tables.map((table) => ({
-      key: table.key,
-      schema: table.schema,
-      name: table.name,
-      status: CheckpointStatus.loaded,
-      totalBytes: table.totalBytes,
-      doneBytes: 0,
-      rows: 0,
-      childWorkflowId: `${workflowInfo().workflowId}/${table.key}`,
-    }));
-    await prepareTarget(settings);
-    const checkpointInput = { settings, workflowId: workflowInfo().workflowId };
-    const takenOver = settings.checkpoint.enable ? await takeOverCheckpoint({ settings, tables: plan.tables }) : undefined;
-    if (takenOver) state.takenOver = { source: takenOver.source, tables: takenOver.tables, chunks: takenOver.chunks, rows: takenOver.rows };
-    const keeper = new CancellationScope();
-    const keeping = settings.checkpoint.enable ? keeper.run(() => keepCheckpoint(checkpointInput)) : undefined;
-    // Tasks started before restoreSchemas said which tables wait for their indexes got nothing back.
-    let deferredIndexTables: string[] = [];
-    if (!settings.noSchema) {
-      state.phase = 'restoring schemas';
-      deferredIndexTables = (await restoreSchemas({ databases: plan.databases, tables: plan.tables, settings })) ?? [];
-    }
-    state.phase = 'prechecking';
-    await precheckTables({ taskId: settings.taskId, taskInfoSchema: settings.taskInfoSchema, tables: plan.tables });
-
-    state.phase = 'importing';
-    queue.push(...importOrder(plan.tables, deferredIndexTables));
-    await importQueuedTables(settings, plan.tables, state, queue, destroyBeforeImport, takenOver?.chunkBoundaries ?? {});
-
-    if (!settings.noSchema && plan.views.length > 0) {
-      state.phase = 'restoring views';
-      await restoreViews({ views: plan.views });
-    }
-    // The keeper stops (cancelled, or seeing this phase), so the last snapshot is written once, here.
-    state.phase = 'finishing';
-    if (keeping) {
-      // Tasks started before the keeper was cancelled here replay without it: theirs ends on seeing the phase.
-      if (patched('keeper-cancelled-when-finishing')) {
-        keeper.cancel();
-        // It is waited for only to know it stopped: how (cancelled, or a failed attempt while retrying) does not matter.
-        await keeping.catch(() => undefined);
-      } else {
-        await keeping;
+    if (!carried) {
+      summary.plan = await planTask(settings);
+      if (settings.checkpoint.enable) summary.takenOver = await takeOverLightningCheckpoint(task);
+      if (!settings.noSchema) {
+        summary.phase = 'restoring schemas';
+        await createSchemas(task);
       }
-      await finishCheckpoint(checkpointInput);
+      summary.phase = 'prechecking';
+      await checkTables(task);
+      summary.phase = 'importing';
     }
-    await forgetTaskProgress(settings);
-    state.phase = 'finished';
-    return { tables: state.tables.filter((table) => !table.removed).map(({ key, status, rows, verify }) => ({ key, status, rows, verify })) };
+    const keeper = new CancellationScope();
+    const keeping = settings.checkpoint.enable ? keeper.run(() => keepSnapshot(task)) : undefined;
+    // It is waited for only to know it stopped: how (cancelled, or a failed attempt) does not matter.
+    const stopKeeper = async () => {
+      keeper.cancel();
+      await keeping?.catch(() => undefined);
+    };
+
+    const limit = settings.tableConcurrency;
+    let claims = carried?.claims ?? 0;
+    let drained = false;
+    let groupIds = 0;
+    const smallTablesQueue = chunkTaskQueue(workflowInfo().taskQueue);
+    const { importSmallTables } = proxyActivities<Activities>({
+      taskQueue: smallTablesQueue,
+      startToCloseTimeout: '7 days',
+      heartbeatTimeout: settings.chunkHeartbeatTimeout as Duration,
+      retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+    });
+    const writing = () => summary.running.filter((table) => table.writing).length + summary.smallGroups.length;
+    const free = () => Math.min(limit - writing(), 2 * limit - summary.running.length - summary.smallGroups.length);
+    const runSmallGroup = (tables: ClaimedTable[]) => {
+      const group: SmallTableGroup = { id: groupIds++, keys: tables.map((table) => table.key), totalBytes: tables.reduce((sum, table) => sum + table.totalBytes, 0) };
+      summary.smallGroups.push(group);
+      void importSmallTables({ task, tables: tables.map(({ ordinal, destroyFirst }) => ({ ordinal, destroyFirst })) })
+        .then((results) => results.forEach((result) => countOutcome(summary, result)))
+        .finally(() => {
+          summary.smallGroups.splice(summary.smallGroups.indexOf(group), 1);
+          completions++;
+        });
+    };
+
+    for (;;) {
+      const timeToContinue = completions >= context.continueAsNewAfter;
+      if (!timeToContinue && free() > 0 && (!drained || requeued)) {
+        requeued = false;
+        const slots = await claimTables({ task, claim: `${taskId}:${claims++}`, slots: free() });
+        summary.counts = slots.counts;
+        drained = slots.large.length + slots.small.length === 0;
+        for (const table of slots.large) await startTable(context, table, summary);
+        for (const group of slots.small) runSmallGroup(group);
+        continue;
+      }
+      if (timeToContinue && summary.smallGroups.length === 0) {
+        await stopKeeper();
+        const next: TaskCarry = { taskId, plan: summary.plan!, takenOver: summary.takenOver, running: summary.running, counts: summary.counts, claims, runs: summary.runs };
+        await continueAsNew<typeof importTask>({ settings: given, generation: 2, carried: next });
+      }
+      if (drained && !requeued && summary.running.length === 0 && summary.smallGroups.length === 0) {
+        // The queue is empty and nothing runs: done, unless tables failed.
+        const slots = await claimTables({ task, claim: `${taskId}:${claims++}`, slots: 0 });
+        summary.counts = slots.counts;
+        if (slots.counts.failed === 0 && slots.counts.queued === 0) break;
+        if (slots.counts.queued > 0) {
+          drained = false;
+          continue;
+        }
+        summary.phase = 'waiting for operator';
+        summary.failed = await readFailedTables({ task, limit: listedFailures });
+        await condition(() => requeued);
+        summary.failed = [];
+        summary.phase = 'importing';
+        continue;
+      }
+      const seen = { completions, requeued, free: free() };
+      await condition(() => completions !== seen.completions || requeued !== seen.requeued || free() !== seen.free);
+    }
+
+    if (!settings.noSchema && (summary.plan?.views ?? 0) > 0) {
+      summary.phase = 'restoring views';
+      await createViews(task);
+    }
+    summary.phase = 'finishing';
+    await stopKeeper();
+    if (settings.checkpoint.enable) await finishSnapshot(task);
+    const result = await finishTask(task);
+    summary.phase = 'finished';
+    return result;
   } catch (error) {
-    state.phase = 'failed';
-    state.error = error instanceof Error ? error.message : String(error);
+    if (error instanceof ContinueAsNew) throw error;
+    summary.phase = 'failed';
+    summary.error = error instanceof Error ? error.message : String(error);
     throw error;
   }
 }
 
 /**
- * The order tables start in: those whose indexes are built after their rows first, so that the
- * build (one core of the target, for a while) overlaps other tables' loading instead of running
- * alone at the end; the others as planned.
+ * Starts a large table's workflow. It outlives this run of the task (which may continue as new
+ * meanwhile) and reports to the task's workflow id, whichever run that is then.
  */
-function importOrder(tables: readonly TablePlan[], deferredIndexTables: readonly string[]): number[] {
-  const indexes = tables.map((_, index) => index);
-  const first = indexes.filter((index) => deferredIndexTables.includes(tables[index].key));
-  return [...first, ...indexes.filter((index) => !deferredIndexTables.includes(tables[index].key))];
-}
-
-/**
- * Imports queued tables until none is queued or running and none waits for the operator. At most
- * table-concurrency tables are written at once: a table whose chunks are all written (it says so
- * with `tableWritten`) leaves its place to the next while it is verified and its indexes are built.
- * Counting those, at most twice table-concurrency tables are under way.
- */
-async function importQueuedTables(
-  settings: TaskSettings,
-  tables: TablePlan[],
-  state: TaskState,
-  queue: number[],
-  destroyBeforeImport: Set<number>,
-  boundaries: ChunkBoundaries,
-): Promise<void> {
-  /** Running tables whose rows are not all written yet. */
-  const writing = new Set<number>();
-  setHandler(tableWrittenSignal, (key) => {
-    writing.delete(tables.findIndex((table) => table.key === key));
-  });
-  const limit = settings.tableConcurrency;
-  const running = () => state.tables.filter((table) => table.running).length;
-  const waitingForOperator = () => state.tables.some((table) => isFailedStatus(table.status) && !table.removed);
+async function startTable(context: TaskContext, table: ClaimedTable, summary: TaskSummary): Promise<void> {
+  const workflowId = `${context.taskWorkflowId}/${table.key}`;
+  const args: [ImportTableInput] = [{ generation: 2, context, table: { ordinal: table.ordinal, key: table.key, totalBytes: table.totalBytes }, destroyFirst: table.destroyFirst }];
   for (;;) {
-    await condition(() => (queue.length > 0 && writing.size < limit && running() < 2 * limit) || (queue.length === 0 && running() === 0));
-    if (queue.length === 0) {
-      if (!waitingForOperator()) return;
-      state.phase = 'waiting for operator';
-      await condition(() => queue.length > 0 || !waitingForOperator());
-      state.phase = 'importing';
-      continue;
+    try {
+      await startChild(importTable, { workflowId, args, parentClosePolicy: ParentClosePolicy.ABANDON });
+      break;
+    } catch (error) {
+      // Its previous run (before `ctl` put it back) is still closing.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      await sleep('1 second');
     }
-    const index = queue.shift()!;
-    writing.add(index);
-    void importOneTable(settings, tables[index], state.tables[index], destroyBeforeImport.delete(index), boundaries).finally(() => writing.delete(index));
   }
+  summary.running.push({ key: table.key, ordinal: table.ordinal, workflowId, totalBytes: table.totalBytes, writing: true });
 }
 
-async function importOneTable(settings: TaskSettings, table: TablePlan, tableState: TableState, destroyFirst: boolean, boundaries: ChunkBoundaries): Promise<void> {
-  tableState.running = true;
-  try {
-    if (destroyFirst) await destroyTable({ settings, table });
-    // A destroyed table starts over: the old checkpoint's cut no longer applies to it.
-    const tableBoundaries = destroyFirst ? {} : pickBoundaries(boundaries, table);
-    const result = await executeChild(importTable, { workflowId: tableState.childWorkflowId, args: [{ settings, table, boundaries: tableBoundaries }] });
-    Object.assign(tableState, { status: result.status, rows: result.rows, verify: result.verify, doneBytes: table.totalBytes });
-  } catch (error) {
-    const cause = error instanceof ChildWorkflowFailure ? error.cause : error;
-    const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as { status?: number; failure?: TableFailure } | undefined) : undefined;
-    tableState.status = details?.status ?? Math.floor(CheckpointStatus.allWritten / 10);
-    tableState.failure = details?.failure ?? { type: 'Error', message: cause instanceof Error ? cause.message : String(cause) };
-  } finally {
-    tableState.running = false;
+/** A table's end in the counters, until the next claim reads them afresh from the queue. */
+function countOutcome(summary: TaskSummary, outcome: TableFinished): void {
+  summary.recent.push({ ...outcome, seq: ++summary.ended });
+  if (summary.recent.length > recentEnds) summary.recent.shift();
+  summary.counts.running = Math.max(0, summary.counts.running - 1);
+  if (outcome.failed) summary.counts.failed++;
+  else {
+    summary.counts.finished++;
+    summary.counts.finishedRows += outcome.rows;
+    summary.counts.finishedBytes += outcome.bytes;
   }
-}
-
-function pickBoundaries(boundaries: ChunkBoundaries, table: TablePlan): ChunkBoundaries {
-  return Object.fromEntries(table.dataFiles.filter((file) => boundaries[file.path]).map((file) => [file.path, boundaries[file.path]]));
-}
-
-/** The `tidb-lightning-ctl` checkpoint commands, applied to a running task. */
-function applyCtl(
-  request: CheckpointCtlRequest,
-  state: TaskState,
-  queue: number[],
-  destroyBeforeImport: Set<number>,
-  settings: TaskSettings,
-): CheckpointCtlResponse {
-  const response: CheckpointCtlResponse = { changed: [], messages: [] };
-  const indexes =
-    request.tables === 'all'
-      ? state.tables.map((_, index) => index).filter((index) => request.action === 'remove' || isFailedStatus(state.tables[index].status))
-      : request.tables.map((name) => state.tables.findIndex((table) => table.key === name));
-  if (request.tables === 'all' && indexes.length === 0) response.messages.push(request.action === 'remove' ? 'the task has no tables' : 'no table has failed: nothing changed');
-  for (const [position, index] of indexes.entries()) {
-    if (index < 0) {
-      const name = (request.tables as string[])[position];
-      response.messages.push(`${name}: not a table of this task (write it as \`db\`.\`table\`, as the status lists it): nothing changed`);
-      continue;
-    }
-    const table = state.tables[index];
-    if (request.action === 'remove') {
-      if (table.removed) {
-        response.messages.push(`${table.key}: already removed`);
-        continue;
-      }
-      if (table.running) {
-        response.messages.push(`${table.key}: being imported; remove it after it finishes or fails`);
-        continue;
-      }
-      // Not awaited: with no import running, nothing would run it, and the answer should not wait for that.
-      void forgetTableProgress({ settings, tableKey: table.key }).catch(() => undefined);
-      const queued = queue.indexOf(index);
-      if (queued >= 0) queue.splice(queued, 1);
-      Object.assign(table, { removed: true, status: CheckpointStatus.missing, failure: undefined });
-      response.changed.push(table.key);
-      response.messages.push(`${table.key}: checkpoint removed; the table is no longer part of this task`);
-      continue;
-    }
-    if (!isFailedStatus(table.status)) {
-      response.messages.push(`${table.key}: has not failed (it is ${describe(table)}): nothing changed`);
-      continue;
-    }
-    if (request.action === 'destroy') destroyBeforeImport.add(index);
-    Object.assign(table, { status: CheckpointStatus.loaded, failure: undefined, doneBytes: 0, rows: 0 });
-    queue.push(index);
-    response.changed.push(table.key);
-    response.messages.push(
-      request.action === 'destroy'
-        ? `${table.key}: the target table and its progress are dropped; it is imported again from scratch`
-        : `${table.key}: back to loaded; it resumes from its chunk positions`,
-    );
-  }
-  return response;
-}
-
-function describe(table: TableState): string {
-  if (table.running) return 'being imported';
-  return table.status === CheckpointStatus.loaded ? 'waiting to be imported' : 'finished';
 }

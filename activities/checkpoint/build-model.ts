@@ -1,5 +1,5 @@
 import { CheckpointStatus, isFailedStatus } from '../../workflows/checkpoint-status';
-import type { TableProgress, TaskState } from '../../workflows/definitions';
+import type { TableProgress, TaskState } from '../../workflows/legacy/definitions';
 import { chunkKey, type CheckpointModel, type TableCheckpoint, type TaskCheckpoint } from './checkpoint-model';
 
 export interface LivePosition {
@@ -49,6 +49,6 @@ export function buildCheckpointModel(
  * then its compressed size stands in, as Lightning writes it, but never at or before the position:
  * `pos >= end_offset` means "finished" to whoever reads the checkpoint.
  */
-function unknownEnd(fileSize: number, pos: number): number {
+export function unknownEnd(fileSize: number, pos: number): number {
   return Math.max(fileSize, pos + 1);
 }

@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'mysql2/promise';
 import type { TaskPhase } from '../../workflows/definitions';
-import type { TaskSettings } from '../task-types';
+import { loadTaskSettings } from '../plan/task-plan';
+import type { TaskRef, TaskSettings } from '../task-types';
+import { readStoredCheckpoint } from './read-stored-checkpoint';
 import { readTaskCheckpoint, type IdleTableAnswers } from './read-task-checkpoint';
 import { keepsSnapshot, saveCheckpoint, settleCheckpointAfterSuccess, type CheckpointStore } from './checkpoint-store';
 import { lightningTaskId } from './checkpoint-model';
@@ -79,4 +81,34 @@ export async function finishCheckpoint(deps: CheckpointDependencies, input: Chec
     await saveCheckpoint(store, model);
   }
   await settleCheckpointAfterSuccess(store, keep, lightningTaskId(input.settings.taskId));
+}
+
+/**
+ * Keeps the Lightning-format snapshot of a task current from what it stores on the target, until
+ * cancelled. Reading a large task's snapshot takes a while: it waits five times as long as the
+ * last read and write took (two seconds at least), so the snapshot never costs the import more
+ * than a sixth of a connection.
+ */
+export async function keepStoredCheckpointCurrent(deps: CheckpointDependencies, task: TaskRef, heartbeat: () => void, signal: AbortSignal): Promise<void> {
+  const store = checkpointStore(await loadTaskSettings(deps.pool, task), deps);
+  let written = '';
+  while (!signal.aborted) {
+    const started = performance.now();
+    const model = await readStoredCheckpoint(deps.pool, task);
+    const serialised = JSON.stringify(model);
+    if (serialised !== written) {
+      await saveCheckpoint(store, model);
+      written = serialised;
+    }
+    await heartbeatFor(Math.max(intervalMs, 5 * (performance.now() - started)), heartbeat, signal);
+  }
+}
+
+/** The final snapshot of a finished task (only when `keep-after-success` keeps it), then `keep-after-success`. */
+export async function finishStoredCheckpoint(deps: CheckpointDependencies, task: TaskRef): Promise<void> {
+  const settings = await loadTaskSettings(deps.pool, task);
+  const store = checkpointStore(settings, deps);
+  const keep = settings.checkpoint.keepAfterSuccess;
+  if (keepsSnapshot(keep)) await saveCheckpoint(store, await readStoredCheckpoint(deps.pool, task));
+  await settleCheckpointAfterSuccess(store, keep, lightningTaskId(task.taskId));
 }

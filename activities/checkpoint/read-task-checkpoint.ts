@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'mysql2/promise';
-import { tableProgressQuery, taskStateQuery, type TableProgress, type TaskPhase } from '../../workflows/definitions';
+import { tableProgressQuery, taskStateQuery, type TableProgress, type TaskPhase } from '../../workflows/legacy/definitions';
 import { readTaskPositions } from '../database/chunk-progress';
 import { buildCheckpointModel } from './build-model';
 import { lightningTaskId, type CheckpointModel } from './checkpoint-model';

@@ -21,6 +21,8 @@ export interface TakeOverSummary {
   rows: number;
   /** Split CSV files are cut as the old checkpoint cut them, so its positions apply. */
   chunkBoundaries: ChunkBoundaries;
+  /** The table key of each file in chunkBoundaries. */
+  tableOfPath: Record<string, string>;
 }
 
 /**
@@ -29,7 +31,11 @@ export interface TakeOverSummary {
  * chunks are skipped and partly done ones resume where the checkpoint says. Refuses, rather than
  * skips, when the checkpoint does not describe these files.
  */
-export async function takeOverCheckpoint(deps: CheckpointDependencies, settings: TaskSettings, tables: TablePlan[]): Promise<TakeOverSummary | undefined> {
+export async function takeOverCheckpoint(
+  deps: CheckpointDependencies,
+  settings: TaskSettings,
+  findTable: (key: string) => Promise<TablePlan | undefined>,
+): Promise<TakeOverSummary | undefined> {
   const store = checkpointStore(settings, deps);
   const model = store.driver === 'file' ? await readFileIfPresent(store.path) : await readSchemaIfPresent(store.pool, store.schema);
   if (!model) return undefined;
@@ -42,9 +48,9 @@ export async function takeOverCheckpoint(deps: CheckpointDependencies, settings:
     throw nonRetryable('ConfigError', `the checkpoint in ${source} is of an import of ${model.task.sourceDir}, not of ${settings.sourceDir}. ${remedy}`);
   }
 
-  const summary: TakeOverSummary = { source, tables: 0, chunks: 0, rows: 0, chunkBoundaries: {} };
+  const summary: TakeOverSummary = { source, tables: 0, chunks: 0, rows: 0, chunkBoundaries: {}, tableOfPath: {} };
   for (const table of model.tables) {
-    const plan = tables.find((candidate) => candidate.key === table.key);
+    const plan = await findTable(table.key);
     const chunks = table.engines.filter((engine) => engine.id >= 0).flatMap((engine) => engine.chunks);
     const started = chunks.filter((chunk) => chunk.pos > chunk.offset);
     if (!plan || started.length === 0) continue;
@@ -64,7 +70,10 @@ export async function takeOverCheckpoint(deps: CheckpointDependencies, settings:
         throw nonRetryable('SourceChangedError', `${chunk.path} is ${file.size} bytes but was ${chunk.fileSize} when the checkpoint in ${source} recorded it: its positions no longer apply. ${remedy}`);
       }
       const whole = chunk.offset === 0 && (chunk.endOffset <= 0 || chunk.endOffset >= file.size);
-      if (!whole) (summary.chunkBoundaries[chunk.path] ??= []).push([chunk.offset, chunk.endOffset]);
+      if (!whole) {
+        (summary.chunkBoundaries[chunk.path] ??= []).push([chunk.offset, chunk.endOffset]);
+        summary.tableOfPath[chunk.path] = table.key;
+      }
     }
     for (const chunk of started) {
       const file = plan.dataFiles.find((candidate) => candidate.path === chunk.path)!;

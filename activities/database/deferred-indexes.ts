@@ -3,7 +3,7 @@ import { isTransient, nonRetryable } from '../failures';
 import type { TaskSettings } from '../task-types';
 import { textOf } from './connection';
 import { withoutValues } from './target-errors';
-import { bytesOf, qualifiedName, quoteName, quoteText } from './sql-text';
+import { bytesOf, qualifiedName, quoteName, quoteText, tableKey } from './sql-text';
 
 /**
  * `[tikv-importer] add-index-by-sql`: a table Tempest creates loads without its plain secondary
@@ -75,11 +75,11 @@ function plainIndexesOf(createTable: string): Array<DeferredIndex & { firstColum
  * drops them, in that order, so a crash between the two leaves a record of indexes still there (the
  * end step adds nothing), never an index gone without a record. Returns the names dropped.
  */
-export async function deferSecondaryIndexes(pool: Pool, task: TaskRef, table: TableRef): Promise<string[]> {
+export async function deferSecondaryIndexes(pool: Pool, task: TaskRef, table: TableRef, referenced?: ReadonlySet<string>): Promise<string[]> {
   const createTable = await showCreateTable(pool, table);
-  if (foreignKeyLine.test(createTable) || (await isReferenced(pool, table))) return [];
+  if (foreignKeyLine.test(createTable) || (referenced ? referenced.has(table.key) : await isReferenced(pool, table))) return [];
   // The server needs an index that starts with the AUTO_INCREMENT column: such a key stays.
-  const autoIncrement = (await autoIncrementColumn(pool, table))?.toLowerCase();
+  const autoIncrement = autoIncrementColumnOf(createTable)?.toLowerCase();
   const indexes = plainIndexesOf(createTable).filter((index) => index.firstColumn === undefined || index.firstColumn.toLowerCase() !== autoIncrement);
   if (indexes.length === 0) return [];
   await recordDeferredIndexes(pool, task, table, indexes);
@@ -93,6 +93,22 @@ export async function deferSecondaryIndexes(pool: Pool, task: TaskRef, table: Ta
     return [];
   }
   return indexes.map((index) => index.name);
+}
+
+/**
+ * The tables of `schemas` that another table's foreign key points at, as table keys: one query per
+ * database, where asking per table would scan every table of the server each time.
+ */
+export async function referencedTables(pool: Pool, schemas: readonly string[]): Promise<Set<string>> {
+  const referenced = new Set<string>();
+  for (const schema of schemas) {
+    const [rows] = await pool.query<RowDataPacket[]>(
+      `SELECT UNIQUE_CONSTRAINT_SCHEMA AS table_schema, REFERENCED_TABLE_NAME AS table_name FROM information_schema.REFERENTIAL_CONSTRAINTS
+        WHERE CONSTRAINT_SCHEMA = ${quoteText(schema)}`,
+    );
+    for (const row of rows) referenced.add(tableKey(textOf(row.table_schema), textOf(row.table_name)));
+  }
+  return referenced;
 }
 
 async function recordDeferredIndexes(pool: Pool, task: TaskRef, table: TableRef, indexes: readonly DeferredIndex[]): Promise<void> {
@@ -236,12 +252,10 @@ async function isReferenced(pool: Pool, table: TableRef): Promise<boolean> {
   return rows.length > 0;
 }
 
-async function autoIncrementColumn(pool: Pool, table: TableRef): Promise<string | undefined> {
-  const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT COLUMN_NAME FROM information_schema.COLUMNS
-      WHERE TABLE_SCHEMA = ${quoteText(table.schema)} AND TABLE_NAME = ${quoteText(table.name)} AND EXTRA LIKE '%auto_increment%'`,
-  );
-  return rows.length > 0 ? textOf(rows[0].COLUMN_NAME) : undefined;
+/** The AUTO_INCREMENT column, as SHOW CREATE TABLE prints its line. */
+function autoIncrementColumnOf(createTable: string): string | undefined {
+  const line = /^  (`(?:[^`]|``)+`) [^\n]*\bAUTO_INCREMENT\b/m.exec(createTable);
+  return line ? unquote(line[1]) : undefined;
 }
 
 /** Forgets the table's records: once its indexes are back, or when the table itself is dropped. */

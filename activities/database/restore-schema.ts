@@ -25,19 +25,28 @@ export async function restoreDatabase(pool: Pool, database: DatabasePlan): Promi
   }
 }
 
-/** Creates the target table from its schema file unless it already exists; the name is the (routed) target's. */
-export async function restoreTable(pool: Pool, table: TablePlan): Promise<'created' | 'existed'> {
+/**
+ * Creates the target table from its schema file unless it already exists; the name is the (routed)
+ * target's. `exists` is what the caller already knows (asked once for many tables).
+ */
+export async function restoreTable(pool: Pool, table: TablePlan, exists?: boolean): Promise<'created' | 'existed'> {
   const schemaFile = table.schemaFiles[0];
-  const existing = await readTargetColumns(pool, table.schema, table.name).catch((error: unknown) => {
-    throw unstorableNameFailure(error, table.key, schemaFile) ?? error;
-  });
-  if (existing.length > 0) return 'existed';
+  const existing =
+    exists ??
+    (await readTargetColumns(pool, table.schema, table.name).catch((error: unknown) => {
+      throw unstorableNameFailure(error, table.key, schemaFile) ?? error;
+    })).length > 0;
+  if (existing) return 'existed';
   if (!schemaFile) {
     throw nonRetryable('SchemaError', `${table.key}: the dump has no schema file for this table and it does not exist in the target. Create it, or add its {db}.{table}-schema.sql file.`);
   }
   const statements = splitSqlStatements(await readSmallFile(schemaFile, table.schemaCharacterSet ?? 'binary')).filter((statement) => !sessionStatement.test(statement));
-  for (const statement of statements) {
-    await runSchemaStatement(pool, renameCreateTable(statement, table.schema, table.name) ?? statement, schemaFile, table.schema);
+  try {
+    for (const statement of statements) {
+      await runSchemaStatement(pool, renameCreateTable(statement, table.schema, table.name) ?? statement, schemaFile, table.schema);
+    }
+  } catch (error) {
+    throw unstorableNameFailure(error, table.key, schemaFile) ?? error;
   }
   return 'created';
 }

@@ -2,11 +2,11 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import path from 'node:path';
 import { saveCheckpoint, type CheckpointStore } from '../../activities/checkpoint/checkpoint-store';
 import { parseMysqlDsn } from '../../activities/checkpoint/mysql-dsn';
-import { readTaskCheckpoint } from '../../activities/checkpoint/read-task-checkpoint';
+import { readStoredCheckpoint } from '../../activities/checkpoint/read-stored-checkpoint';
 import { createTargetPool } from '../../activities/database/connection';
 import type { Config } from '../config/schema';
 import { targetSettingsOf } from '../task-settings';
-import { withTaskSession } from '../temporal/task-session';
+import { describeTask, withTaskSession } from '../temporal/task-session';
 import { UserError } from '../user-error';
 
 export interface ExportOptions {
@@ -21,7 +21,7 @@ export interface ExportOptions {
  */
 export function runCheckpointExport(config: Config, options: ExportOptions, out: (line: string) => void): Promise<number> {
   const driver = options.driver ?? config.checkpoint.driver;
-  return withTaskSession(config, async (temporal, task) => {
+  return withTaskSession(config, async (_temporal, task) => {
     const target = createTargetPool(targetSettingsOf(config), 2);
     // [checkpoint] dsn speaks of the configured driver: exporting to the other one ignores it.
     const dsn = driver === config.checkpoint.driver ? config.checkpoint.dsn : '';
@@ -31,7 +31,8 @@ export function runCheckpointExport(config: Config, options: ExportOptions, out:
     try {
       let model;
       try {
-        ({ model } = await readTaskCheckpoint(temporal.client, target, config.lightning['task-info-schema-name'], task.workflowId));
+        const { taskId } = await describeTask(task);
+        model = await readStoredCheckpoint(target, { taskId, taskInfoSchema: config.lightning['task-info-schema-name'] });
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) throw new UserError(`no task ${task.workflowId}: nothing to export`);
         throw error;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { importTask } from '../../workflows/import-task';
 import type { Config } from '../config/schema';
 import { lineDisplay, terminalDisplay, type ProgressDisplay } from '../progress/display';
@@ -39,10 +39,17 @@ export async function runImport(config: Config, options: ImportOptions): Promise
   process.once('SIGTERM', stopOnSignal);
   try {
     const workflowId = taskWorkflowId(config);
+    const finished = await finishedTask(temporal, workflowId);
+    if (finished) {
+      options.out(`task ${workflowId} finished at ${finished.closeTime}; nothing to do.`);
+      const code = printSummary(finished.result, options.out);
+      options.out(`to import this dump again from scratch: tempest ctl ${options.selector} --checkpoint-remove=all, empty or drop its tables, then tempest import ${options.selector}`);
+      return code;
+    }
     const handle = await temporal.client.workflow.start(importTask, {
       taskQueue: temporal.taskQueue,
       workflowId,
-      args: [{ settings: taskSettingsOf(config) }],
+      args: [{ settings: taskSettingsOf(config), generation: 2 }],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
     const ui = temporal.devServer ? temporal.devServer.uiAddress : '(your Temporal Web UI)';
@@ -81,7 +88,7 @@ async function follow(temporal: TemporalSession, handle: WorkflowHandle<typeof i
       display.update(snapshot);
       if (snapshot.state.phase === 'waiting for operator') {
         display.stop();
-        printFailedTables(snapshot.state, options.selector, options.out);
+        printFailedTables(snapshot.state.failed, snapshot.state.counts.failed, options.selector, options.out);
         options.out('the task waits for these commands; the other tables are done. Run this import command again afterwards to follow it.');
         return 3;
       }
@@ -103,4 +110,21 @@ function parseInterval(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
   if (!match) throw new UserError(`[cron] log-progress: "${text}" is not a duration (write e.g. "30s" or "5m")`);
   return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+/**
+ * The task of this workflow id, when it finished (its checkpoint is the result): importing again
+ * must not start a second task over it. A task that failed as a whole (planning, precheck) did not
+ * import anything, and is started afresh.
+ */
+async function finishedTask(temporal: TemporalSession, workflowId: string): Promise<{ closeTime: string; result: Awaited<ReturnType<typeof importTask>> } | undefined> {
+  const handle = temporal.client.workflow.getHandle<typeof importTask>(workflowId);
+  try {
+    const description = await handle.describe();
+    if (description.status.name !== 'COMPLETED') return undefined;
+    return { closeTime: description.closeTime?.toISOString() ?? '?', result: await handle.result() };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
 }

@@ -1,16 +1,25 @@
-import { describeStatus } from '../../workflows/checkpoint-status';
-import type { ImportTaskResult } from '../../workflows/import-task';
+import type { ImportTaskResult } from '../../workflows/definitions';
 
-/** Prints each table's outcome; returns the exit code: 0 only when every table was verified (or verification is off by choice). */
-export function printSummary(result: ImportTaskResult, out: (line: string) => void): number {
-  let unverified = 0;
-  for (const table of result.tables) {
-    const note = table.verify?.note ? ` (${table.verify.note})` : '';
-    out(`${table.key}: ${describeStatus(table.status)}, ${table.rows} rows${note}`);
-    if (table.verify && table.verify.status !== 'checksummed' && table.verify.note?.includes('verification failed')) unverified++;
-  }
-  const rows = result.tables.reduce((sum, table) => sum + table.rows, 0);
-  const checksummed = result.tables.filter((table) => table.verify?.status === 'checksummed').length;
-  out(`import finished: ${result.tables.length} tables, ${rows} rows, ${checksummed} verified by checksum`);
-  return unverified > 0 ? 1 : 0;
+/** What a task of Tempest 0.1 returned: one line per table. */
+interface Release01Result {
+  tables: Array<{ key: string; rows: number; verify?: { status: string; note?: string } }>;
+}
+
+/** Prints the task's outcome; returns the exit code: 0 only when every table was verified (or verification is off by choice). */
+export function printSummary(result: ImportTaskResult | Release01Result, out: (line: string) => void): number {
+  const outcome = Array.isArray(result.tables) ? fromRelease01(result as Release01Result) : (result as ImportTaskResult);
+  for (const { key, note } of outcome.notes) out(`${key}: ${note}`);
+  const removed = outcome.removed > 0 ? `, ${outcome.removed} removed from the task` : '';
+  out(`import finished: ${outcome.tables} tables, ${outcome.rows} rows, ${outcome.checksummed} verified by checksum${removed}`);
+  return outcome.notes.some((note) => note.failed) ? 1 : 0;
+}
+
+function fromRelease01(result: Release01Result): ImportTaskResult {
+  return {
+    tables: result.tables.length,
+    rows: result.tables.reduce((sum, table) => sum + table.rows, 0),
+    checksummed: result.tables.filter((table) => table.verify?.status === 'checksummed').length,
+    removed: 0,
+    notes: result.tables.flatMap((table) => (table.verify?.note ? [{ key: table.key, note: table.verify.note, failed: table.verify.note.includes('verification failed') }] : [])),
+  };
 }

@@ -115,6 +115,8 @@ const mydumper = z
     'strict-format': z.boolean().default(false),
     'max-region-size': byteSize.default(256 * 1024 * 1024),
     'read-block-size': byteSize.default(64 * 1024),
+    // Source bytes per engine, as Lightning groups a table's chunks.
+    'batch-size': byteSize.default(100 * 1024 ** 3),
     filter: z
       .array(z.string())
       .default(['*.*', '!mysql.*', '!sys.*', '!INFORMATION_SCHEMA.*', '!PERFORMANCE_SCHEMA.*', '!METRICS_SCHEMA.*', '!INSPECTION_SCHEMA.*']),
@@ -194,6 +196,8 @@ const temporal = z
     'dev-server-ui-port': z.number().int().min(1).max(65535).default(8233),
     /** How long a chunk may go silent before Temporal gives it to another worker: how fast a dead worker is noticed. */
     'heartbeat-timeout': z.string().regex(/^\d+(ms|s|m)$/, 'write a duration such as "20s"').default('20s'),
+    /** Tables, engines or chunk groups one workflow run handles before it continues as new: what bounds every history. */
+    'continue-as-new-after': z.number().int().min(1).max(1000).default(200),
   })
   .strict();
 

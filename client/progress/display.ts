@@ -41,16 +41,37 @@ export interface ProgressDisplay {
   stop(): void;
 }
 
-/** Bars on a terminal: the total, then one per running table. */
+/** The tables that ended since the last look, each once (a client that falls far behind skips some). */
+function endedSince(): (snapshot: ProgressSnapshot) => string[] {
+  let seen = 0;
+  let run = 0;
+  return (snapshot) => {
+    // A new run of the task numbers its ends afresh.
+    if (snapshot.state.runs !== run) {
+      run = snapshot.state.runs;
+      seen = 0;
+    }
+    const lines = snapshot.state.recent.filter((table) => table.seq > seen).map((table) => `${table.key}: ${describeStatus(table.status)}, ${table.rows} rows`);
+    seen = snapshot.state.ended;
+    return lines;
+  };
+}
+
+function retryingOf(snapshot: ProgressSnapshot): string {
+  const retrying = snapshot.tables.find((table) => table.retrying);
+  return retrying ? `; ${retrying.key}: ${retrying.retrying}` : '';
+}
+
+/** Bars on a terminal: the total, then one per table being written. */
 export function terminalDisplay(): ProgressDisplay {
   const bars = new cliProgress.MultiBar(
     { format: '{name} |{bar}| {percentage}% {done}/{total} {rows} rows {speed} ETA {eta}', hideCursor: true, clearOnComplete: false, barsize: 30 },
     cliProgress.Presets.shades_classic,
   );
   const total = bars.create(1, 0, {});
-  const perTable = new Map<string, cliProgress.SingleBar>();
+  const perTable = new Map<string, { bar: cliProgress.SingleBar; rate: RateWindow }>();
   const rate = new RateWindow();
-  const reported = new Set<string>();
+  const ended = endedSince();
   return {
     update(snapshot) {
       const { bytesPerSecond, rowsPerSecond } = rate.add(snapshot.doneBytes, snapshot.rows);
@@ -63,33 +84,28 @@ export function terminalDisplay(): ProgressDisplay {
         speed: `${formatBytes(bytesPerSecond)}/s ${Math.round(rowsPerSecond)} rows/s`,
         eta: formatDuration((snapshot.totalBytes - snapshot.doneBytes) / bytesPerSecond),
       });
+      for (const line of ended(snapshot)) bars.log(`${line}\n`);
+      const current = new Set(snapshot.tables.map((table) => table.key));
+      for (const [key, { bar }] of perTable) {
+        if (current.has(key)) continue;
+        bars.remove(bar);
+        perTable.delete(key);
+      }
       for (const table of snapshot.tables) {
-        let bar = perTable.get(table.key);
-        if (!table.running && !bar) {
-          if ((table.error || table.status !== 30) && !reported.has(table.key)) {
-            reported.add(table.key);
-            bars.log(`${table.key}: ${table.error ?? describeStatus(table.status)}\n`);
-          }
-          continue;
+        let line = perTable.get(table.key);
+        if (!line) {
+          line = { bar: bars.create(Math.max(1, table.totalBytes), 0, {}), rate: new RateWindow() };
+          perTable.set(table.key, line);
         }
-        if (!bar) {
-          bar = bars.create(Math.max(1, table.totalBytes), 0, {});
-          perTable.set(table.key, bar);
-        }
-        bar.update(table.doneBytes, {
+        const speed = line.rate.add(table.doneBytes, table.rows);
+        line.bar.update(table.doneBytes, {
           name: table.key.slice(0, 28).padEnd(28),
           done: formatBytes(table.doneBytes),
           total: formatBytes(table.totalBytes),
           rows: table.rows,
-          speed: table.retrying ? `retrying: ${table.retrying.slice(0, 60)}` : '',
+          speed: table.retrying ? `retrying: ${table.retrying.slice(0, 80)}` : `${formatBytes(speed.bytesPerSecond)}/s ${Math.round(speed.rowsPerSecond)} rows/s`,
           eta: '',
         });
-        if (!table.running) {
-          bars.remove(bar);
-          perTable.delete(table.key);
-          reported.add(table.key);
-          bars.log(`${table.key}: ${table.error ?? describeStatus(table.status)}, ${table.rows} rows\n`);
-        }
       }
     },
     stop: () => bars.stop(),
@@ -99,25 +115,26 @@ export function terminalDisplay(): ProgressDisplay {
 /** Lines for logs and pipes: a summary every `intervalMs`, and each table as it ends. */
 export function lineDisplay(intervalMs: number, write: (line: string) => void): ProgressDisplay {
   const rate = new RateWindow();
-  const reported = new Set<string>();
+  const ended = endedSince();
   let lastLine = 0;
   let lastPhase = '';
+  let lastRetrying = '';
   return {
     update(snapshot) {
       const { bytesPerSecond, rowsPerSecond } = rate.add(snapshot.doneBytes, snapshot.rows);
-      for (const table of snapshot.tables) {
-        if (table.running || reported.has(table.key) || (table.status === 30 && !table.error)) continue;
-        reported.add(table.key);
-        write(`${table.key}: ${table.error ?? describeStatus(table.status)}, ${table.rows} rows`);
-      }
+      for (const line of ended(snapshot)) write(line);
       const now = Date.now();
-      if (now - lastLine < intervalMs && snapshot.state.phase === lastPhase) return;
+      const retrying = retryingOf(snapshot);
+      if (now - lastLine < intervalMs && snapshot.state.phase === lastPhase && retrying === lastRetrying) return;
       lastLine = now;
       lastPhase = snapshot.state.phase;
+      lastRetrying = retrying;
       const percent = snapshot.totalBytes > 0 ? ((100 * snapshot.doneBytes) / snapshot.totalBytes).toFixed(1) : '0.0';
+      const { counts } = snapshot.state;
       write(
         `progress: ${snapshot.state.phase}, ${percent}% ${formatBytes(snapshot.doneBytes)}/${formatBytes(snapshot.totalBytes)}, ${snapshot.rows} rows, ` +
-          `${formatBytes(bytesPerSecond)}/s, ${Math.round(rowsPerSecond)} rows/s, ETA ${formatDuration((snapshot.totalBytes - snapshot.doneBytes) / bytesPerSecond)}`,
+          `tables ${counts.finished}/${snapshot.state.plan?.tables ?? 0} done${counts.failed ? `, ${counts.failed} failed` : ''}, ` +
+          `${formatBytes(bytesPerSecond)}/s, ${Math.round(rowsPerSecond)} rows/s, ETA ${formatDuration((snapshot.totalBytes - snapshot.doneBytes) / bytesPerSecond)}${retrying}`,
       );
     },
     stop: () => {},

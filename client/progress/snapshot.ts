@@ -1,8 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ChunkHeartbeat } from '../../activities/task-types';
-import { isFailedStatus } from '../../workflows/checkpoint-status';
-import { tableProgressQuery, taskStateQuery, type TaskState } from '../../workflows/definitions';
+import { engineSummaryQuery, tableSummaryQuery, taskSummaryQuery, type TaskSummary } from '../../workflows/definitions';
 
 export interface TableSnapshot {
   key: string;
@@ -10,14 +9,13 @@ export interface TableSnapshot {
   totalBytes: number;
   doneBytes: number;
   rows: number;
-  running: boolean;
-  error?: string;
-  /** The last failure of a chunk Temporal is retrying (the target unreachable, say). */
+  /** The last failure of a chunk Temporal is retrying (the target unreachable, say), with its attempt. */
   retrying?: string;
 }
 
 export interface ProgressSnapshot {
-  state: TaskState;
+  state: TaskSummary;
+  /** The tables being imported now (a group of small tables counts as one line). */
   tables: TableSnapshot[];
   totalBytes: number;
   doneBytes: number;
@@ -25,59 +23,77 @@ export interface ProgressSnapshot {
 }
 
 /**
- * Where the task stands, from Temporal alone: the task's and tables' queries for finished chunks,
- * and the heartbeats of running chunks. All of it is durable, so a restarted client continues
- * the same figures.
+ * Where the task stands, from Temporal alone, in a number of calls bounded by the tables in flight:
+ * the task's counters, each running table's and engine's figures, and the heartbeats of the chunks
+ * being written (committed progress, so a restarted client continues the same figures).
  */
 export async function takeSnapshot(client: Client, task: WorkflowHandle): Promise<ProgressSnapshot> {
-  const state = await task.query(taskStateQuery);
-  const tables = await Promise.all(state.tables.map((table) => tableSnapshot(client, table)));
+  const state = await task.query(taskSummaryQuery);
+  const tables = await Promise.all(state.running.map((table) => runningTable(client, table)));
+  const inTask = state.smallGroups.length > 0 ? await pendingWork(task) : [];
+  for (const group of state.smallGroups) {
+    const work = inTask.find((beat) => beat.table !== undefined && group.keys.includes(beat.table));
+    tables.push({
+      key: group.keys.length === 1 ? group.keys[0] : `${group.keys.length} small tables (${group.keys[0]} …)`,
+      status: 30,
+      totalBytes: group.totalBytes,
+      doneBytes: Math.min(group.totalBytes, work?.diskBytes ?? 0),
+      rows: work?.rows ?? 0,
+      retrying: work?.retrying ?? inTask.find((beat) => beat.retrying)?.retrying,
+    });
+  }
   return {
     state,
     tables,
-    totalBytes: tables.reduce((sum, table) => sum + table.totalBytes, 0),
-    doneBytes: tables.reduce((sum, table) => sum + table.doneBytes, 0),
-    rows: tables.reduce((sum, table) => sum + table.rows, 0),
+    totalBytes: state.plan?.totalBytes ?? 0,
+    doneBytes: state.counts.finishedBytes + tables.reduce((sum, table) => sum + table.doneBytes, 0),
+    rows: state.counts.finishedRows + tables.reduce((sum, table) => sum + table.rows, 0),
   };
 }
 
-async function tableSnapshot(client: Client, table: TaskState['tables'][number]): Promise<TableSnapshot> {
-  const base: TableSnapshot = {
-    key: table.key,
-    status: table.status,
-    totalBytes: table.totalBytes,
-    doneBytes: table.doneBytes,
-    rows: table.rows,
-    running: false,
-    error: table.failure?.message,
-  };
-  if (table.doneBytes >= table.totalBytes && table.totalBytes > 0) return base;
-  if (isFailedStatus(table.status) || table.removed || !table.running) return base;
-  const child = client.workflow.getHandle(table.childWorkflowId);
+async function runningTable(client: Client, table: TaskSummary['running'][number]): Promise<TableSnapshot> {
+  const base: TableSnapshot = { key: table.key, status: 30, totalBytes: table.totalBytes, doneBytes: 0, rows: 0 };
   try {
-    const [progress, description] = await Promise.all([child.query(tableProgressQuery), child.describe()]);
-    if (description.status.name !== 'RUNNING') return { ...base, status: progress.status };
-    let doneBytes = 0;
-    let rows = 0;
-    for (const chunk of progress.chunks) {
-      if (chunk.status === 'finished') {
-        doneBytes += chunk.diskBytes;
-        rows += chunk.rows;
-      }
-    }
-    let retrying: string | undefined;
-    for (const activity of description.raw.pendingActivities ?? []) {
-      const payload = activity.heartbeatDetails?.payloads?.[0];
-      if (payload) {
-        const beat = defaultPayloadConverter.fromPayload<ChunkHeartbeat>(payload);
-        doneBytes += beat.diskBytes;
-        rows += beat.rows;
-      }
-      if ((activity.attempt ?? 1) > 1 && activity.lastFailure?.message) retrying = activity.lastFailure.message;
-    }
-    return { ...base, status: progress.status, doneBytes: Math.min(doneBytes, table.totalBytes), rows, running: true, retrying };
+    const summary = await client.workflow.getHandle(table.workflowId).query(tableSummaryQuery);
+    const engines = await Promise.all(
+      summary.runningEngines.map(async (engine) => {
+        const handle = client.workflow.getHandle(engine.workflowId);
+        const [done, pending] = await Promise.all([handle.query(engineSummaryQuery), pendingWork(handle)]);
+        return {
+          rows: done.rows + pending.reduce((sum, beat) => sum + beat.rows, 0),
+          doneBytes: done.doneBytes + pending.reduce((sum, beat) => sum + beat.diskBytes, 0),
+          retrying: pending.find((beat) => beat.retrying)?.retrying,
+        };
+      }),
+    );
+    return {
+      ...base,
+      status: summary.status,
+      rows: summary.rows + engines.reduce((sum, engine) => sum + engine.rows, 0),
+      doneBytes: Math.min(table.totalBytes, summary.doneBytes + engines.reduce((sum, engine) => sum + engine.doneBytes, 0)),
+      retrying: engines.find((engine) => engine.retrying)?.retrying,
+    };
   } catch {
-    // The child has not started yet.
+    // Not started yet, or between runs: nothing to add.
     return base;
   }
+}
+
+interface PendingWork {
+  rows: number;
+  diskBytes: number;
+  table?: string;
+  /** The last failure of an activity being retried, with its attempt. */
+  retrying?: string;
+}
+
+/** What each activity of a workflow in progress has committed (its heartbeats). */
+async function pendingWork(handle: WorkflowHandle): Promise<PendingWork[]> {
+  const description = await handle.describe();
+  return (description.raw.pendingActivities ?? []).map((activity) => {
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    const beat = payload ? defaultPayloadConverter.fromPayload<Partial<ChunkHeartbeat>>(payload) : undefined;
+    const retrying = (activity.attempt ?? 1) > 1 && activity.lastFailure?.message ? `${activity.lastFailure.message} (retrying, attempt ${activity.attempt})` : undefined;
+    return { rows: beat?.rows ?? 0, diskBytes: beat?.diskBytes ?? 0, table: beat?.table, retrying };
+  });
 }

@@ -20,3 +20,9 @@ export async function withTaskSession<T>(config: Config, work: (temporal: Tempor
     await temporal.close();
   }
 }
+
+/** A task's state and its id (the run id of its first workflow run, whatever runs continued it). */
+export async function describeTask(task: WorkflowHandle): Promise<{ status: string; taskId: string }> {
+  const description = await task.describe();
+  return { status: description.status.name, taskId: description.raw.workflowExecutionInfo?.firstRunId || description.runId };
+}

@@ -1,0 +1,75 @@
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { CheckpointStatus, isFailedStatus } from '../../workflows/checkpoint-status';
+import { progressTableName } from '../database/chunk-progress';
+import { textOf } from '../database/connection';
+import { quoteText } from '../database/sql-text';
+import type { Compression, DataFileType } from '../source/layout-types';
+import { loadTaskSettings } from '../plan/task-plan';
+import { planTableName } from '../plan/plan-tables';
+import type { TaskRef } from '../task-types';
+import { unknownEnd } from './build-model';
+import { lightningTaskId, type CheckpointModel, type ChunkCheckpoint, type EngineCheckpoint, type TableCheckpoint } from './checkpoint-model';
+import { tempestVersion } from './read-task-checkpoint';
+
+/**
+ * A task's checkpoint in Lightning's terms, from what the task keeps on the target: the table
+ * queue's statuses, the chunk plan, and each chunk's committed position (exact: it commits with the
+ * rows). Nothing is asked of Temporal, so it costs the same however many tables the task has.
+ */
+export async function readStoredCheckpoint(pool: Pool, task: TaskRef): Promise<CheckpointModel> {
+  const settings = await loadTaskSettings(pool, task);
+  const taskId = quoteText(task.taskId);
+  const [tableRows] = await pool.query<RowDataPacket[]>(
+    `SELECT ordinal, table_name, status, state FROM ${planTableName(task.taskInfoSchema, 'table')}
+      WHERE task_id = ${taskId} AND state <> 'removed' ORDER BY ordinal`,
+  );
+  const tables = new Map<number, TableCheckpoint>();
+  for (const row of tableRows) tables.set(Number(row.ordinal), { key: textOf(row.table_name), status: Number(row.status), engines: [] });
+
+  const [chunkRows] = await pool.query<RowDataPacket[]>(
+    `SELECT c.table_ordinal, c.engine_id, c.path, c.\`offset\`, c.end_offset, c.type, c.compression, c.file_size, c.mtime_ms, p.pos, p.row_count, p.finished
+       FROM ${planTableName(task.taskInfoSchema, 'chunk')} c
+       JOIN ${planTableName(task.taskInfoSchema, 'table')} t ON t.task_id = c.task_id AND t.ordinal = c.table_ordinal
+       LEFT JOIN ${progressTableName(task.taskInfoSchema)} p ON p.task_id = c.task_id AND p.table_name = t.table_name AND p.path = c.path AND p.\`offset\` = c.\`offset\`
+      WHERE c.task_id = ${taskId} ORDER BY c.table_ordinal, c.chunk_ordinal`,
+  );
+  for (const row of chunkRows) {
+    const table = tables.get(Number(row.table_ordinal));
+    if (!table) continue;
+    const engineId = Number(row.engine_id);
+    let engine: EngineCheckpoint | undefined = table.engines[table.engines.length - 1];
+    if (!engine || engine.id !== engineId) {
+      const status = isFailedStatus(table.status) ? table.status : Math.min(table.status, CheckpointStatus.closed);
+      engine = { id: engineId, status, chunks: [] };
+      table.engines.push(engine);
+    }
+    const offset = Number(row.offset);
+    const finished = Number(row.finished) === 1;
+    const pos = row.pos === null ? offset : Number(row.pos);
+    const endOffset = Number(row.end_offset);
+    const chunk: ChunkCheckpoint = {
+      path: textOf(row.path),
+      offset,
+      endOffset: endOffset >= 0 ? endOffset : finished ? pos : unknownEnd(Number(row.file_size), pos),
+      pos,
+      rows: row.row_count === null ? 0 : Number(row.row_count),
+      type: textOf(row.type) as DataFileType,
+      compression: textOf(row.compression) as Compression,
+      fileSize: Number(row.file_size),
+      timestamp: Math.trunc(Number(row.mtime_ms) / 1000),
+      sortKey: '',
+    };
+    engine.chunks.push(chunk);
+  }
+  return {
+    task: {
+      taskId: lightningTaskId(task.taskId),
+      sourceDir: settings.sourceDir,
+      backend: 'tidb',
+      tidbHost: settings.target.host,
+      tidbPort: settings.target.port,
+      lightningVersion: tempestVersion,
+    },
+    tables: [...tables.values()],
+  };
+}

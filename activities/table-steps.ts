@@ -1,0 +1,157 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'mysql2/promise';
+import { CheckpointStatus, failedStatus } from '../workflows/checkpoint-status';
+import type { TableFailure } from '../workflows/definitions';
+import { toActivityFailure } from './failures';
+import { importChunk, type ChunkContext } from './import-chunk';
+import { readTableProgressTotals } from './database/chunk-progress';
+import { addDeferredIndexes } from './database/deferred-indexes';
+import { destroyTargetTable } from './database/destroy-table';
+import { qualifiedName } from './database/sql-text';
+import { verifyTable } from './database/verify-table';
+import { assignEngines, readChunks, storeTableChunks, summarize, type TableChunkSummary } from './plan/chunk-plan';
+import { readTablePlan, type TableHead } from './plan/task-plan';
+import { recordTableOutcome, type TableOutcome } from './plan/table-queue';
+import { planChunks } from './source/plan-chunks';
+import type { TaskSettings, VerifyResult } from './task-types';
+
+/**
+ * The steps of one table, as plain functions: a large table's workflow runs each as an activity,
+ * and a group of small tables runs them all in one activity, table after table, with the same
+ * guarantees (chunk progress commits with the rows; every step can run again).
+ */
+
+/** Cuts the table's files into chunks and engines and stores them; a destroyed table is cut afresh. */
+export async function planTableChunks(pool: Pool, settings: TaskSettings, head: TableHead, destroyFirst: boolean): Promise<TableChunkSummary> {
+  const { plan, boundaries } = await readTablePlan(pool, settings, head);
+  // A destroyed table starts over: a checkpoint's cut no longer applies to it.
+  const chunks = assignEngines(await planChunks(settings, plan.dataFiles, destroyFirst ? {} : boundaries), settings.batchSize ?? defaultBatchSize);
+  await storeTableChunks(pool, settings, head.ordinal, chunks);
+  return summarize(chunks);
+}
+
+/** Lightning's `[mydumper] batch-size`: source bytes per engine. */
+const defaultBatchSize = 100 * 1024 ** 3;
+
+export async function destroyTable(pool: Pool, settings: TaskSettings, head: TableHead): Promise<void> {
+  const { plan } = await readTablePlan(pool, settings, head);
+  await destroyTargetTable(pool, settings, plan);
+}
+
+export interface GroupResult {
+  rows: number;
+  chunks: number;
+  diskBytes: number;
+}
+
+/** Imports the chunks of one group (or of the whole table), one after the other, each resuming from its committed position. */
+export async function importChunkGroup(
+  context: ChunkContext,
+  settings: TaskSettings,
+  head: TableHead,
+  where: { engineId?: number; group?: number },
+  onChunkDone: (done: GroupResult) => void = () => undefined,
+): Promise<GroupResult> {
+  const table = { key: head.key, schema: head.schema, name: head.name };
+  const result: GroupResult = { rows: 0, chunks: 0, diskBytes: 0 };
+  for (const chunk of await readChunks(context.pool, settings, head.ordinal, where)) {
+    const done = await importChunk(context, { settings, table, chunk });
+    result.rows += done.rows;
+    result.chunks++;
+    result.diskBytes += chunk.diskBytes;
+    onChunkDone(result);
+  }
+  return result;
+}
+
+/**
+ * What follows the rows: verification (row count and checksum), the deferred indexes (built while
+ * the checksum is computed: both only read the rows), and ANALYZE. Returns the final status; a
+ * failure says at which stage, as Lightning's failed statuses do.
+ */
+export async function finishTableRows(pool: Pool, settings: TaskSettings, head: TableHead): Promise<{ status: number; verify?: VerifyResult }> {
+  const table = { key: head.key, schema: head.schema, name: head.name };
+  let stage: number = CheckpointStatus.checksummed;
+  try {
+    const indexing = settings.deferIndexes ? addDeferredIndexes(pool, settings, table) : undefined;
+    // Awaited below, after the check: a mismatch is the failure to report first.
+    indexing?.catch(() => undefined);
+    let status: number = CheckpointStatus.checksumSkipped;
+    let verify: VerifyResult | undefined;
+    if (settings.checksum !== 'off') {
+      verify = await verifyTable(pool, { settings, table });
+      if (verify.status === 'checksummed') status = CheckpointStatus.checksummed;
+    }
+    stage = CheckpointStatus.indexAdded;
+    if (indexing) {
+      await indexing;
+      status = CheckpointStatus.indexAdded;
+    }
+    stage = CheckpointStatus.analyzed;
+    status = CheckpointStatus.analyzeSkipped;
+    if (settings.analyze !== 'off') {
+      try {
+        await pool.query(`ANALYZE TABLE ${qualifiedName(table.schema, table.name)}`);
+        status = CheckpointStatus.analyzed;
+      } catch (error) {
+        if (settings.analyze === 'required') throw error;
+      }
+    }
+    return { status, verify };
+  } catch (error) {
+    throw withStage(error, stage);
+  }
+}
+
+/** A failure of a table step, marked with the status it leaves the table in. */
+export function withStage(error: unknown, stage: number): unknown {
+  const failure = toActivityFailure(error);
+  if (!(failure instanceof ApplicationFailure) || !failure.nonRetryable) return failure;
+  const details = (failure.details?.[0] ?? {}) as Record<string, unknown>;
+  if (details.status !== undefined) return failure;
+  return ApplicationFailure.create({ type: failure.type ?? undefined, message: failure.message, nonRetryable: true, details: [{ ...details, status: failedStatus(stage) }] });
+}
+
+/** For an error a table step threw: how the table is recorded as failed; undefined for one worth retrying. */
+export function tableFailureOf(error: unknown, stage: number): { status: number; failure: TableFailure } | undefined {
+  const failure = withStage(error, stage);
+  if (!(failure instanceof ApplicationFailure) || !failure.nonRetryable) return undefined;
+  const details = (failure.details?.[0] ?? {}) as { status?: number; path?: string; offset?: number };
+  return { status: details.status ?? failedStatus(stage), failure: { type: failure.type ?? 'Error', message: failure.message, path: details.path, offset: details.offset } };
+}
+
+export interface SmallTableResult {
+  ordinal: number;
+  key: string;
+  failed: boolean;
+  status: number;
+  rows: number;
+  bytes: number;
+}
+
+/**
+ * A small table from start to end in one go: (destroy,) plan, rows, verification, indexes, analyze;
+ * its outcome recorded. A failure the operator must fix is recorded as the table's, and the next
+ * table goes on; a passing one (the target down) is thrown, and the activity retries from the
+ * committed positions.
+ */
+export async function importSmallTable(context: ChunkContext, settings: TaskSettings, head: TableHead, destroyFirst: boolean): Promise<SmallTableResult> {
+  let stage: number = CheckpointStatus.allWritten;
+  let outcome: TableOutcome;
+  try {
+    if (destroyFirst) await destroyTable(context.pool, settings, head);
+    const summary = await planTableChunks(context.pool, settings, head, destroyFirst);
+    const written = await importChunkGroup(context, settings, head, {});
+    stage = CheckpointStatus.checksummed;
+    const finished = await finishTableRows(context.pool, settings, head);
+    outcome = { state: 'finished', status: finished.status, rows: written.rows, doneBytes: head.totalBytes, chunks: summary.chunks, engines: summary.engineGroups.length, verify: finished.verify };
+  } catch (error) {
+    const failed = tableFailureOf(error, stage);
+    if (!failed) throw toActivityFailure(error);
+    // A failed table's rows are those committed: they stay, and a fix resumes after them.
+    const committed = await readTableProgressTotals(context.pool, settings.taskInfoSchema, settings.taskId, head.key);
+    outcome = { state: 'failed', status: failed.status, rows: committed.rows, doneBytes: 0, failure: failed.failure };
+  }
+  await recordTableOutcome(context.pool, settings, head.ordinal, outcome);
+  return { ordinal: head.ordinal, key: head.key, failed: outcome.state === 'failed', status: outcome.status, rows: outcome.rows, bytes: outcome.doneBytes };
+}

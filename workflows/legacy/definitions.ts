@@ -1,0 +1,109 @@
+/* The queries, signals and state of Tempest 0.1's workflows (see ./import-task.ts). */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Compression, DataFileType } from '../../activities/source/layout-types';
+import type { TaskSettings, VerifyResult } from '../../activities/task-types';
+import type { CheckpointStatusCode } from '../checkpoint-status';
+
+export interface ImportTaskInput {
+  settings: Omit<TaskSettings, 'taskId'>;
+}
+
+export type TaskPhase =
+  | 'planning'
+  | 'restoring schemas'
+  | 'prechecking'
+  | 'importing'
+  | 'waiting for operator'
+  | 'restoring views'
+  | 'finishing'
+  | 'finished'
+  | 'failed';
+
+export interface TableState {
+  key: string;
+  schema: string;
+  name: string;
+  status: CheckpointStatusCode;
+  totalBytes: number;
+  /** Bytes of the source files of finished chunks. */
+  doneBytes: number;
+  rows: number;
+  childWorkflowId: string;
+  verify?: VerifyResult;
+  /** Why the table failed, while it waits for the operator. */
+  failure?: TableFailure;
+  /** Its table workflow is running. */
+  running?: boolean;
+  /** `--checkpoint-remove`d: no longer part of this task. */
+  removed?: boolean;
+}
+
+export interface TableFailure {
+  /** The failure type: SourceFormatError, DataError, SchemaError, VerificationError, … */
+  type: string;
+  message: string;
+  path?: string;
+  offset?: number;
+}
+
+export interface TaskState {
+  taskId: string;
+  phase: TaskPhase;
+  sourceDir: string;
+  /** user@host:port, for display. */
+  target: string;
+  targetHost: string;
+  targetPort: number;
+  tables: TableState[];
+  /** When the task started from an existing Lightning checkpoint: what it took over. */
+  takenOver?: { source: string; tables: number; chunks: number; rows: number };
+  error?: string;
+}
+
+export interface ChunkState {
+  key: string;
+  path: string;
+  type: DataFileType;
+  compression: Compression;
+  offset: number;
+  endOffset: number;
+  /** How far it is imported, as of its last completion (running chunks report theirs in heartbeats). */
+  pos: number;
+  fileSize: number;
+  mtimeMs: number;
+  columns?: string[];
+  /** Bytes of the chunk's span on disk (the whole file, when compressed). */
+  diskBytes: number;
+  status: 'pending' | 'running' | 'finished' | 'failed';
+  rows: number;
+}
+
+export interface TableProgress {
+  key: string;
+  status: CheckpointStatusCode;
+  chunks: ChunkState[];
+}
+
+export const taskStateQuery = defineQuery<TaskState>('taskState');
+export const tableProgressQuery = defineQuery<TableProgress>('tableProgress');
+/**
+ * From a table's workflow to its task, with the table's key: every chunk is written. The table
+ * then stops counting against table-concurrency while it is verified and its indexes are built.
+ */
+export const tableWrittenSignal = defineSignal<[string]>('tableWritten');
+
+/** What `tempest ctl` asks of a running task (the `tidb-lightning-ctl` checkpoint flags). */
+export interface CheckpointCtlRequest {
+  action: 'ignore' | 'destroy' | 'remove';
+  /** Table keys as Lightning writes them (`db`.`t`), or every table it applies to. */
+  tables: string[] | 'all';
+}
+
+export interface CheckpointCtlResponse {
+  /** Tables the request changed. */
+  changed: string[];
+  /** One line per table named (or found by `all`): what happened, or why nothing did. */
+  messages: string[];
+}
+
+export const checkpointCtlUpdate = defineUpdate<CheckpointCtlResponse, [CheckpointCtlRequest]>('checkpointCtl');
