@@ -399,6 +399,7 @@ class ChunkWriter extends EncodingSink {
     try {
       await this.begin(connection, batch.startOffset);
       let duplicates = 0;
+      let inserted: ResultSetHeader | undefined;
       if (batch.load && !(await this.loaded(connection, batch.load))) {
         // The target did not store the rows as an INSERT would have: undo, and send them as one.
         await connection.query('ROLLBACK');
@@ -408,13 +409,14 @@ class ChunkWriter extends EncodingSink {
       }
       if (!batch.load && batch.insert && batch.rows.length > 0) {
         const [result] = await connection.query<ResultSetHeader>(batch.insert.for(batch.rows));
+        inserted = result;
         duplicates = duplicatesIn(result, batch.rows.length, batch.replacing ? 'replace' : this.input.settings.onDuplicate);
       }
       let overlapSql = '';
       if (this.overlap) {
-        const alreadyIn = this.settleOverlap(batch, duplicates);
+        const alreadyIn = this.settleOverlap(batch, inserted, duplicates);
         // Rows Lightning had written are no duplicates of the source: verification must not count them out.
-        duplicates -= alreadyIn;
+        if (alreadyIn !== undefined) duplicates = 0;
         overlapSql = `${saveOverlapMarkSql(this.input.settings.taskInfoSchema, this.identity, this.overlap)};\n`;
       }
       await connection.query(`${overlapSql}${saveChunkProgressSql(this.input.settings.taskInfoSchema, this.identity, batch.progress, duplicates)};\nCOMMIT`);
@@ -444,20 +446,23 @@ class ChunkWriter extends EncodingSink {
   }
 
   /**
-   * Moves the overlap mark past `batch` and returns how many of its rows were already in. A batch
-   * written in replace mode whose rows all met their key was wholly in already; the first row that
-   * did not ends the overlap (Lightning wrote the chunk's rows in file order), and the rest go as
-   * configured.
+   * Moves the overlap mark past `batch` and returns how many of its rows were already in (undefined:
+   * the batch was not written over the overlap). The rows a statement inserted are its affected
+   * rows less two for each row it changed (`changed`: the "Duplicates" it reports; a row met
+   * unchanged, as Lightning's rows are, counts 0). A batch of which every row was in continues the
+   * overlap; the first new row ends it (Lightning wrote the chunk's rows in file order), and the
+   * rest go as configured.
    */
-  private settleOverlap(batch: SentBatch, duplicates: number): number {
+  private settleOverlap(batch: SentBatch, result: ResultSetHeader | undefined, changed: number): number | undefined {
     const mark = this.overlap!;
-    if (!batch.replacing || !mark.replacePastPos) return 0;
-    mark.rowsAlreadyIn += duplicates;
-    if (duplicates < batch.rowEnds.length) {
+    if (!batch.replacing || !mark.replacePastPos || !result) return undefined;
+    const alreadyIn = batch.rowEnds.length - (result.affectedRows - 2 * changed);
+    mark.rowsAlreadyIn += alreadyIn;
+    if (alreadyIn < batch.rowEnds.length) {
       mark.replacePastPos = false;
       this.mappings.clear();
     }
-    return duplicates;
+    return alreadyIn;
   }
 
   /** Sends the batch as LOAD DATA; false when it must go as an INSERT instead (the transaction then holds a partial load). */
