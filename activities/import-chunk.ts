@@ -13,6 +13,7 @@ import type { RowSink } from './source/row-sink';
 import { readSqlRowsInto } from './source/sql-reader';
 import { lockChunkProgress, readChunkProgress, saveChunkProgressSql, startChunkProgress, type ChunkIdentity, type ChunkProgress } from './database/chunk-progress';
 import { isToleratedRowError, toleranceOf } from './database/error-records';
+import { readOverlapMark, saveOverlapMarkSql, type OverlapMark } from './database/overlap-marks';
 import { checksumColumns, RowChecksummer, type ChecksumColumn } from './database/row-checksum';
 import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping } from './database/batch-encoder';
 import { duplicatesIn, type InsertStatement } from './database/insert-statement';
@@ -56,6 +57,8 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
   };
   // Every batch locks this row first (see lockChunkProgress): it must exist before the first one.
   if (!saved) await startChunkProgress(context.pool, settings.taskInfoSchema, identity, committed);
+  // Only a chunk taken over from Lightning has one, and it has committed progress.
+  const overlap = saved ? await readOverlapMark(context.pool, settings.taskInfoSchema, identity) : undefined;
 
   const columns = await readTargetColumns(context.pool, table.schema, table.name);
   // A CSV row needs no context, so a resumed CSV chunk reads from its position (a Parquet one from
@@ -78,7 +81,7 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
     endOffset: isWholeFile(chunk) ? undefined : chunk.endOffset,
   });
   const loadData = await usesLoadData(context.pool, settings.writeMethod ?? 'auto');
-  const writer = new ChunkWriter(context, input, identity, columns, committed, prefix, loadData, (offset) => source.sourceOffset(offset));
+  const writer = new ChunkWriter(context, input, identity, columns, committed, prefix, loadData, overlap, (offset) => source.sourceOffset(offset));
   // Progress counts the bytes of this chunk's span on disk that are imported: up to the committed
   // position in a plain file; those read so far in a compressed one (read from its start, and its
   // positions are in the uncompressed stream); none in Parquet, whose positions are rows.
@@ -184,6 +187,8 @@ class ChunkWriter extends EncodingSink {
     committed: ChunkProgress,
     private readonly prefix: PrefixChecksum,
     private readonly loadData: boolean,
+    /** What a chunk taken over from Lightning may find already in past its position (see OverlapMark); settled as batches commit. */
+    private readonly overlap: OverlapMark | undefined,
     /** Where an offset in the reader's bytes is in the file (they differ when the file is transcoded). */
     private readonly sourceOffset: (readerOffset: number) => number,
   ) {
@@ -226,7 +231,7 @@ class ChunkWriter extends EncodingSink {
     if (this.batchMapping !== mapping && this.encoder.rowCount > 0) this.flushDue();
     this.batchMapping = mapping;
     this.rowColumns = columns;
-    this.encoder.startRow(mapping, this.loadData && !this.loadRefused);
+    this.encoder.startRow(mapping, this.loadData && !this.loadRefused && !this.replacingOverlap());
   }
 
   endRow(readerEndOffset: number): void {
@@ -244,6 +249,16 @@ class ChunkWriter extends EncodingSink {
       // Imported before: hash past it, so no bytes pile up while skipping.
       this.encoder.dropRow();
       this.prefix.at(endOffset);
+      return;
+    }
+    if (this.overlap && this.overlap.skipRows > 0) {
+      // Lightning wrote it after the position it saved (a table without keys: see take-over).
+      this.encoder.dropRow();
+      this.prefix.at(endOffset);
+      this.overlap.skipRows--;
+      this.overlap.rowsAlreadyIn++;
+      this.progress.pos = endOffset;
+      this.progress.rows++;
       return;
     }
     const crc = this.encoder.endRow();
@@ -267,6 +282,15 @@ class ChunkWriter extends EncodingSink {
   }
 
   async finish(): Promise<ChunkResult> {
+    if (this.overlap && this.overlap.skipRows > 0) {
+      const { table, chunk } = this.input;
+      throw nonRetryable(
+        'TargetChangedError',
+        `${table.key}: ${chunk.path} has ${this.overlap.skipRows} rows fewer past byte offset ${this.resumePos} than the target holds beyond the checkpoint taken over; ` +
+          `the table has rows from elsewhere. Import it again from scratch with: tempest ctl --checkpoint-error-destroy='${table.key}'`,
+        { table: table.key, path: chunk.path, offset: this.resumePos },
+      );
+    }
     await this.flush(true);
     await this.committing;
     return { rows: this.progress.rows, endOffset: this.progress.pos };
@@ -315,7 +339,13 @@ class ChunkWriter extends EncodingSink {
       }
       return target;
     });
-    return columnMapping(table, targets, this.covered, settings.onDuplicate, this.loadData);
+    const replacing = this.replacingOverlap();
+    return columnMapping(table, targets, this.covered, replacing ? 'replace' : settings.onDuplicate, this.loadData && !replacing);
+  }
+
+  /** Rows from here on may already be in (see OverlapMark): they go as INSERTs that replace in place. */
+  private replacingOverlap(): boolean {
+    return this.overlap?.replacePastPos === true;
   }
 
   /**
@@ -335,6 +365,7 @@ class ChunkWriter extends EncodingSink {
     const encoded = this.encoder.take();
     this.sendAtBytes = Math.min(this.sendAtBytes * 2, this.fullBatchBytes());
     const batch: SentBatch = {
+      replacing: this.replacingOverlap(),
       insert: this.batchMapping?.insert,
       rows: encoded.rows,
       load: encoded.load && this.batchMapping?.load && { sql: this.batchMapping.load.sql, rows: encoded.load },
@@ -368,6 +399,7 @@ class ChunkWriter extends EncodingSink {
     try {
       await this.begin(connection, batch.startOffset);
       let duplicates = 0;
+      let inserted: ResultSetHeader | undefined;
       if (batch.load && !(await this.loaded(connection, batch.load))) {
         // The target did not store the rows as an INSERT would have: undo, and send them as one.
         await connection.query('ROLLBACK');
@@ -377,9 +409,17 @@ class ChunkWriter extends EncodingSink {
       }
       if (!batch.load && batch.insert && batch.rows.length > 0) {
         const [result] = await connection.query<ResultSetHeader>(batch.insert.for(batch.rows));
-        duplicates = duplicatesIn(result, batch.rows.length, this.input.settings.onDuplicate);
+        inserted = result;
+        duplicates = duplicatesIn(result, batch.rows.length, batch.replacing ? 'replace' : this.input.settings.onDuplicate);
       }
-      await connection.query(`${saveChunkProgressSql(this.input.settings.taskInfoSchema, this.identity, batch.progress, duplicates)};\nCOMMIT`);
+      let overlapSql = '';
+      if (this.overlap) {
+        const alreadyIn = this.settleOverlap(batch, inserted, duplicates);
+        // Rows Lightning had written are no duplicates of the source: verification must not count them out.
+        if (alreadyIn !== undefined) duplicates = 0;
+        overlapSql = `${saveOverlapMarkSql(this.input.settings.taskInfoSchema, this.identity, this.overlap)};\n`;
+      }
+      await connection.query(`${overlapSql}${saveChunkProgressSql(this.input.settings.taskInfoSchema, this.identity, batch.progress, duplicates)};\nCOMMIT`);
       connection.release();
     } catch (error) {
       // The transaction may be half-done on this session: closing it rolls it back.
@@ -403,6 +443,26 @@ class ChunkWriter extends EncodingSink {
     if (loaded) this.encoder.recycle(loaded);
     this.committedProgress = batch.progress;
     this.context.heartbeat(this.heartbeat());
+  }
+
+  /**
+   * Moves the overlap mark past `batch` and returns how many of its rows were already in (undefined:
+   * the batch was not written over the overlap). The rows a statement inserted are its affected
+   * rows less two for each row it changed (`changed`: the "Duplicates" it reports; a row met
+   * unchanged, as Lightning's rows are, counts 0). A batch of which every row was in continues the
+   * overlap; the first new row ends it (Lightning wrote the chunk's rows in file order), and the
+   * rest go as configured.
+   */
+  private settleOverlap(batch: SentBatch, result: ResultSetHeader | undefined, changed: number): number | undefined {
+    const mark = this.overlap!;
+    if (!batch.replacing || !mark.replacePastPos || !result) return undefined;
+    const alreadyIn = batch.rowEnds.length - (result.affectedRows - 2 * changed);
+    mark.rowsAlreadyIn += alreadyIn;
+    if (alreadyIn < batch.rowEnds.length) {
+      mark.replacePastPos = false;
+      this.mappings.clear();
+    }
+    return alreadyIn;
   }
 
   /** Sends the batch as LOAD DATA; false when it must go as an INSERT instead (the transaction then holds a partial load). */
@@ -461,6 +521,8 @@ class SupersededAttemptError extends Error {
 
 /** A batch on its way to the target, with what locates its rows in the file. */
 interface SentBatch {
+  /** Written with replace semantics over rows that may already be in (see OverlapMark). */
+  replacing: boolean;
   /** The table's INSERT (none when no row was ever read). */
   insert: InsertStatement | undefined;
   /** The rows as INSERT text (empty while the batch goes as LOAD DATA). */

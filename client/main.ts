@@ -66,7 +66,7 @@ function configFrom(options: Record<string, unknown>) {
     enableCheckpoint: options.enableCheckpoint as boolean | undefined,
     temporalAddress: options.temporalAddress as string | undefined,
   };
-  return loadConfig(options.config as string | undefined, overrides);
+  return loadConfig(options.config as string | undefined, overrides, (line) => process.stderr.write(`tempest: warning: ${line}\n`));
 }
 
 async function main(argv: string[]): Promise<number> {

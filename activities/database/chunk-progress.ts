@@ -68,7 +68,7 @@ export async function ensureProgressTable(pool: Pool, taskInfoSchema: string): P
 /** Ids worked out once per identity: every batch's statements name the chunk twice. */
 const chunkIds = new WeakMap<ChunkIdentity, string>();
 
-function chunkIdOf(chunk: ChunkIdentity): string {
+export function chunkIdOf(chunk: ChunkIdentity): string {
   let id = chunkIds.get(chunk);
   if (id === undefined) {
     id = `0x${crypto.createHash('sha1').update(JSON.stringify([chunk.tableKey, chunk.path, chunk.offset])).digest('hex')}`;

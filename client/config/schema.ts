@@ -25,6 +25,16 @@ const postRestoreLevel = z
   .union([z.enum(['required', 'optional', 'off']), z.boolean()])
   .transform((value) => (value === true ? 'required' : value === false ? 'off' : value));
 
+/** `max-error = 5`, or Lightning's table form `max-error = { type = 5 }`: rows the target cannot convert. */
+const maxError = z
+  .union([z.number().int().nonnegative(), z.object({ type: z.number().int().nonnegative().default(0) }).strict()])
+  .transform((value) => (typeof value === 'number' ? value : value.type));
+
+/** Lightning keys that change what is imported, which Tempest does not apply: refused rather than ignored. */
+function notApplied(what: string) {
+  return z.unknown().refine(() => false, { message: `${what} is not supported by Tempest yet; remove it, or import these tables with Lightning` });
+}
+
 const characterSet = z.enum(['auto', 'utf8mb4', 'utf8', 'gb18030', 'gbk', 'latin1', 'binary']);
 
 const lightning = z
@@ -36,7 +46,7 @@ const lightning = z
     'region-concurrency': z.number().int().positive().default(os.availableParallelism()),
     'io-concurrency': z.number().int().positive().default(5),
     'check-requirements': z.boolean().default(true),
-    'max-error': z.number().int().nonnegative().default(0),
+    'max-error': maxError.default(0),
     'task-info-schema-name': z.string().min(1).default('lightning_task_info'),
   })
   .strict();
@@ -93,7 +103,9 @@ const csv = z
 
 const fileRule = z
   .object({
-    pattern: z.string().min(1),
+    // Lightning's `path` names one file (relative to the source) instead of a pattern.
+    pattern: z.string().min(1).optional(),
+    path: z.string().min(1).optional(),
     schema: z.string().default(''),
     table: z.string().default(''),
     // A template such as '$3' is checked once filled in, for each file the pattern matches.
@@ -103,7 +115,18 @@ const fileRule = z
     key: z.string().default(''),
     compression: z.enum(['', 'gz', 'gzip', 'zstd', 'zst', 'snappy']).default(''),
   })
-  .strict();
+  .strict()
+  .transform(({ path, pattern, ...rule }, ctx) => {
+    if ((pattern === undefined) === (path === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give either pattern (a regular expression) or path (one file), not both or neither' });
+      return z.NEVER;
+    }
+    return { ...rule, pattern: pattern ?? exactPathPattern(path!) };
+  });
+
+function exactPathPattern(filePath: string): string {
+  return `^${filePath.replace(/[.*+?^$|()[\]{}\\]/g, (char) => `\\${char}`)}$`;
+}
 
 const mydumper = z
   .object({
@@ -124,6 +147,7 @@ const mydumper = z
     'default-file-rules': z.boolean().default(true),
     csv: csv.default(csv.parse({})),
     files: z.array(fileRule).default([]),
+    'ignore-data-columns': z.array(z.unknown()).max(0, 'leaving columns out of the rows ([[mydumper.ignore-data-columns]]) is not supported by Tempest yet').optional(),
   })
   .strict()
   .superRefine((section, ctx) => {
@@ -175,6 +199,9 @@ const route = z
     'table-pattern': z.string().default(''),
     'target-schema': z.string().min(1),
     'target-table': z.string().default(''),
+    'extract-table': notApplied('adding a column from the table name (extract-table)').optional(),
+    'extract-schema': notApplied('adding a column from the schema name (extract-schema)').optional(),
+    'extract-source': notApplied('adding a column from the source name (extract-source)').optional(),
   })
   .strict();
 
@@ -209,6 +236,8 @@ export const configSchema = z
     conflict: conflict.default(conflict.parse({})),
     mydumper,
     tidb: tidb.default(tidb.parse({})),
+    // Lightning's TLS files for every connection; [tidb.security], when given, wins for the target.
+    security: security.optional(),
     'post-restore': postRestore.default(postRestore.parse({})),
     routes: z.array(route).default([]),
     cron: cron.default(cron.parse({})),
