@@ -18,7 +18,7 @@ import { storeSourcePlan, type PlanSummary } from './plan/store-plan';
 import { claimTables, recordTableOutcome, readTableRecords, type TableOutcome, type TableSlots } from './plan/table-queue';
 import { loadTaskSettings, readTableHead, readTablePlan, readViews, storeFileBoundaries, type TableHead } from './plan/task-plan';
 import { planSource } from './source/plan-source';
-import { destroyTable, finishTableRows, importChunkGroup, importSmallTable, planTableChunks, type GroupResult, type SmallTableResult } from './table-steps';
+import { destroyTable, finishTableRows, importChunkGroup, importSmallTables, planTableChunks, type GroupResult, type SmallTableResult } from './table-steps';
 import type { TableChunkSummary } from './plan/chunk-plan';
 import type { ChunkHeartbeat, TaskRef, TaskSettings, VerifyResult } from './task-types';
 
@@ -102,7 +102,7 @@ export function createActivities(deps: ActivityDependencies) {
       const settings = await settingsOf(input.task);
       const head = await headOf(input.task, input.ordinal);
       if (input.destroyFirst) await destroyTable(pool, settings, head);
-      const summary = await planTableChunks(pool, settings, head, input.destroyFirst);
+      const [summary] = await planTableChunks(pool, settings, [{ head, destroyFirst: input.destroyFirst }]);
       await recordTableOutcome(pool, input.task, input.ordinal, { state: 'running', status: 30, rows: 0, doneBytes: 0, chunks: summary.chunks, engines: summary.engineGroups.length });
       return summary;
     },
@@ -119,18 +119,15 @@ export function createActivities(deps: ActivityDependencies) {
     /** Small tables from start to end, one after the other: one activity for many tables. */
     async importSmallTables(input: { task: TaskRef; tables: Array<{ ordinal: number; destroyFirst: boolean }> }): Promise<SmallTableResult[]> {
       const settings = await settingsOf(input.task);
-      const results: SmallTableResult[] = [];
-      // Heartbeats count the whole group's committed progress, and name the table being written.
+      const tables = await Promise.all(input.tables.map(async (table) => ({ head: await headOf(input.task, table.ordinal), destroyFirst: table.destroyFirst })));
+      // Heartbeats count the whole group's committed progress, and name the group by its first table.
       const before = { rows: 0, diskBytes: 0 };
-      for (const table of input.tables) {
-        const head = await headOf(input.task, table.ordinal);
-        const context = chunkContext((beat) => ({ ...beat, table: head.key, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
-        const result = await importSmallTable(context, settings, head, table.destroyFirst);
-        results.push(result);
-        before.rows += result.rows;
-        before.diskBytes += result.bytes;
-      }
-      return results;
+      const group = tables[0]?.head.key;
+      const context = chunkContext((beat) => ({ ...beat, table: group, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
+      return importSmallTables(context, settings, tables, (done) => {
+        before.rows += done.rows;
+        before.diskBytes += done.bytes;
+      });
     },
 
     async finishTable(input: { task: TaskRef; ordinal: number }): Promise<{ status: number; verify?: VerifyResult }> {

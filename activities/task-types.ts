@@ -169,7 +169,7 @@ export interface ChunkHeartbeat {
   rows: number;
   /** Bytes of the chunk's span on disk imported so far. */
   diskBytes: number;
-  /** The table being written, when one activity writes several (small tables). */
+  /** The group's first table, when one activity writes several (small tables). */
   table?: string;
 }
 
