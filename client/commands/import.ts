@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { importTask } from '../../workflows/import-task';
 import type { Config } from '../config/schema';
 import { lineDisplay, terminalDisplay, type ProgressDisplay } from '../progress/display';
@@ -7,6 +7,9 @@ import { takeSnapshot } from '../progress/snapshot';
 import { taskSettingsOf, taskWorkflowId } from '../task-settings';
 import { connectTemporal, type TemporalSession } from '../temporal/connect';
 import { startInProcessWorker } from '../temporal/in-process-worker';
+import { hasLiveWorker } from '../temporal/worker-presence';
+import { exitOnInterrupt, type Interruptible } from '../interruption';
+import { PrecheckFailedError, runPrechecks } from '../prechecks/run-prechecks';
 import { installLogging } from '../logging';
 import { UserError } from '../user-error';
 import { rootCauseMessage } from '../failure-message';
@@ -21,42 +24,73 @@ export interface ImportOptions {
 }
 
 /**
- * `tempest import`: starts the task (or attaches to it when it is already running), follows it
- * with live progress, and exits 0 only when every table was imported and verified.
+ * `tempest import`: checks that the import can run, starts the task (or attaches to it when it
+ * already exists), follows it with live progress, and exits 0 only when every table was imported
+ * and verified.
  */
 export async function runImport(config: Config, options: ImportOptions): Promise<number> {
   if (options.detach && !config.temporal.address) {
     throw new UserError('--detach needs workers that outlive this command: set [temporal] address and run `tempest worker` there');
   }
-  const temporal = await connectTemporal(config);
-  installLogging(config.lightning.level, config.lightning.file || path.join(temporal.stateDir, 'tempest.log'));
-  const embeddedWorker = temporal.devServer ? await startInProcessWorker(config, temporal) : undefined;
-  const stopOnSignal = () => {
-    options.out('interrupted: the task stays where it is; run the same command again to resume it');
-    void embeddedWorker?.stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  const parts: Interruptible = {};
+  const stopHandlers = exitOnInterrupt(
+    () =>
+      config.temporal.address
+        ? `detached: the task goes on in its workers; run the same command again to follow it, or \`tempest status ${options.selector}\``
+        : 'interrupted: the import stops where it is, with no row lost or written twice; run the same command again to resume it',
+    options.out,
+    () => parts,
+  );
   try {
-    const workflowId = taskWorkflowId(config);
-    const handle = await temporal.client.workflow.start(importTask, {
-      taskQueue: temporal.taskQueue,
-      workflowId,
-      args: [{ settings: taskSettingsOf(config) }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
+    // The checks run while Temporal connects (the embedded server boots meanwhile): they add no wait.
+    const prechecks = runPrechecks(config);
+    prechecks.catch(() => undefined);
+    const temporal = await connectTemporal(config).catch(async (error: unknown) => {
+      if (error instanceof UserError) throw new PrecheckFailedError([...(await prechecks.catch(() => [])), error.message]);
+      throw error;
     });
-    const ui = temporal.devServer ? temporal.devServer.uiAddress : '(your Temporal Web UI)';
-    options.out(`task ${workflowId} on ${temporal.address}; Web UI: ${ui}/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
-    if (options.detach) {
-      options.out('detached: follow it with `tempest status`');
-      return 0;
+    parts.temporal = temporal;
+    try {
+      installLogging(config.lightning.level, config.lightning.file || path.join(temporal.stateDir, 'tempest.log'));
+      const workflowId = taskWorkflowId(config);
+      // A task that exists already is attached to: it was checked when it started.
+      if (!(await taskExists(temporal, workflowId))) {
+        const problems = await prechecks;
+        if (problems.length > 0) throw new PrecheckFailedError(problems);
+      }
+      parts.worker = temporal.devServer ? await startInProcessWorker(config, temporal) : undefined;
+      const handle = await temporal.client.workflow.start(importTask, {
+        taskQueue: temporal.taskQueue,
+        workflowId,
+        args: [{ settings: taskSettingsOf(config) }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      const link = temporal.webUi ? `; Web UI: ${temporal.webUi}/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(workflowId)}` : '';
+      options.out(`task ${workflowId} on ${temporal.address}${link}`);
+      if (!temporal.devServer && !(await hasLiveWorker(temporal).catch(() => true))) {
+        options.out(`no worker polls task queue "${temporal.taskQueue}" yet: the task waits until one does (start one with \`tempest worker ${options.selector}\`)`);
+      }
+      if (options.detach) {
+        options.out('detached: follow it with `tempest status`');
+        return 0;
+      }
+      return await follow(temporal, handle, config, options);
+    } finally {
+      await parts.worker?.stop();
+      await temporal.close();
     }
-    return await follow(temporal, handle, config, options);
   } finally {
-    process.removeListener('SIGINT', stopOnSignal);
-    process.removeListener('SIGTERM', stopOnSignal);
-    await embeddedWorker?.stop();
-    await temporal.close();
+    stopHandlers();
+  }
+}
+
+async function taskExists(temporal: TemporalSession, workflowId: string): Promise<boolean> {
+  try {
+    await temporal.client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
   }
 }
 
