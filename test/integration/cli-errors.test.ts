@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { writeCheckpointFile } from '../../activities/checkpoint/file-driver';
+import { loadConfig } from '../../client/config/load';
+import { taskWorkflowId } from '../../client/task-settings';
+import { freePort } from '../helpers/free-port';
+import { generateDump } from '../helpers/dump-fixture';
+import { startImport, writeConfig } from '../helpers/import-harness';
+import { runTempest, type TempestRun } from '../helpers/run-tempest';
+import { testScratch, uniqueName } from '../helpers/target-db';
+import { startTemporal } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+const scratch = testScratch('tempest-cli-errors');
+const { dir, databases } = scratch;
+
+before(async () => {
+  env = await startTemporal();
+});
+
+after(async () => {
+  await env?.teardown();
+});
+
+/** A config of its own for one test: a small dump, a task queue no worker polls, the test's Temporal. */
+function prepare(name: string, options: { dump?: boolean; temporalAddress?: string } = {}): { config: string; schema: string; dumpDir: string } {
+  const schema = uniqueName(name);
+  databases.push(schema, `${schema}_info`);
+  const dumpDir = path.join(dir, schema);
+  if (options.dump ?? true) generateDump({ schema, dir: dumpDir, rows: 20, seed: 5 });
+  else fs.mkdirSync(dumpDir, { recursive: true });
+  const config = writeConfig(path.join(dir, `${schema}-config`), {
+    sourceDir: dumpDir,
+    temporalAddress: options.temporalAddress ?? env.address,
+    taskQueue: uniqueName('q'),
+    taskInfoSchema: `${schema}_info`,
+  });
+  return { config, schema, dumpDir };
+}
+
+/** One message, the documented exit code, and no stack trace. */
+function assertOperationalError(run: TempestRun, code: number, message: RegExp): void {
+  assert.equal(run.code, code, `exit code; stderr: ${run.stderr}`);
+  assert.match(run.stderr, message);
+  assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
+  assert.doesNotMatch(run.stderr, /unexpected error/);
+}
+
+async function assertNoTask(config: string): Promise<void> {
+  const id = taskWorkflowId(loadConfig(config));
+  await assert.rejects(env.client.workflow.getHandle(id).describe(), WorkflowNotFoundError, 'no task was started');
+}
+
+test('status with Temporal unreachable: one message naming the address, exit 4', async () => {
+  const closed = `127.0.0.1:${await freePort()}`;
+  const { config } = prepare('tempest_err_temporal', { temporalAddress: closed });
+  const run = await runTempest(['status', '-c', config]);
+  assertOperationalError(run, 4, new RegExp(`^tempest: Temporal at ${closed.replace(/\./g, '\\.')} does not answer .*start it, or fix \\[temporal\\] address`));
+});
+
+test('import of a folder that does not exist: a precheck message, exit 2, and no task', async () => {
+  const { config, dumpDir } = prepare('tempest_err_nodir', { dump: false });
+  fs.rmSync(dumpDir, { recursive: true });
+  const run = await runTempest(['import', '-c', config]);
+  assertOperationalError(run, 2, /precheck failed, no task was started:\n {2}- \[mydumper\] data-source-dir: .* does not exist: point it \(or -d\) at the folder of the dump/);
+  assert.doesNotMatch(run.stderr, /Temporal at|the target/, 'the other checks pass');
+  await assertNoTask(config);
+});
+
+test('import of an empty folder: nothing to import, exit 2, and no task', async () => {
+  const { config } = prepare('tempest_err_empty', { dump: false });
+  const run = await runTempest(['import', '-c', config]);
+  assertOperationalError(run, 2, /- nothing to import in .*: it holds no Dumpling\/mydumper data or schema file/);
+  await assertNoTask(config);
+});
+
+test('import with the target unreachable: a precheck message at once, exit 2, and no task', async () => {
+  const { config } = prepare('tempest_err_target');
+  const port = await freePort();
+  const started = Date.now();
+  const run = await runTempest(['import', '-c', config, '--tidb-port', String(port)]);
+  assertOperationalError(run, 2, new RegExp(`- the target 127\\.0\\.0\\.1:${port} does not answer \\(ECONNREFUSED\\): check that it runs and \\[tidb\\] host and port`));
+  assert.ok(Date.now() - started < 60_000, 'not retried in silence');
+  await assertNoTask(config);
+});
+
+test('import with a wrong password: the login refused, exit 2', async () => {
+  const { config } = prepare('tempest_err_login');
+  const user = uniqueName('tempest_u');
+  await scratch.db.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'right'`);
+  try {
+    const run = await runTempest(['import', '-c', config, '--tidb-user', user, '--tidb-password', 'wrong']);
+    assertOperationalError(run, 2, /- the target 127\.0\.0\.1:3306 refused the login: Access denied .*: fix \[tidb\] user and password/);
+    assert.doesNotMatch(run.stderr + run.stdout, /wrong/, 'the password is not printed');
+  } finally {
+    await scratch.db.query(`DROP USER '${user}'@'%'`);
+  }
+});
+
+test('import as a user who may not create tables: names what it lacks and the GRANT, exit 2', async () => {
+  const { config, schema } = prepare('tempest_err_grants');
+  const user = uniqueName('tempest_u');
+  await scratch.db.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, INSERT ON \`${schema}\`.* TO '${user}'@'%'; GRANT ALL ON \`${schema}_info\`.* TO '${user}'@'%'`);
+  try {
+    const run = await runTempest(['import', '-c', config, '--tidb-user', user, '--tidb-password', 'pw']);
+    assertOperationalError(run, 2, new RegExp(`- the target user ${user}@% lacks CREATE, ALTER, UPDATE on \`${schema}\`: grant them \\(GRANT CREATE, ALTER, UPDATE ON \`${schema}\`\\.\\* TO ${user}@%\\)`));
+    await assertNoTask(config);
+    const unchecked = await runTempest(['import', '-c', config, '--tidb-user', user, '--tidb-password', 'pw', '--check-requirements', 'false', '--temporal-address', '127.0.0.1:1']);
+    assert.doesNotMatch(unchecked.stderr, /lacks/, 'check-requirements = false skips the privilege check');
+  } finally {
+    await scratch.db.query(`DROP USER '${user}'@'%'`);
+  }
+});
+
+test('import with the checkpoint of another import in [checkpoint] dsn: refused before a task starts, exit 2', async () => {
+  const { config } = prepare('tempest_err_checkpoint');
+  const file = loadConfig(config).checkpoint.dsn;
+  await writeCheckpointFile(file, { task: { taskId: '1', sourceDir: 'file:///data/another-dump', backend: 'tidb', tidbHost: '127.0.0.1', tidbPort: 4000, lightningVersion: '' }, tables: [] });
+  const run = await runTempest(['import', '-c', config]);
+  assertOperationalError(run, 2, /- the checkpoint in .* is of an import of file:\/\/\/data\/another-dump, not of .*Remove it or point \[checkpoint\] dsn elsewhere/);
+  await assertNoTask(config);
+});
+
+test('ctl for a task that does not exist: says so and what to run, exit 2', async () => {
+  const { config } = prepare('tempest_err_notask');
+  const run = await runTempest(['ctl', '-c', config, '--checkpoint-error-ignore=all']);
+  assertOperationalError(run, 2, /^tempest: no task tempest-import-\S+: nothing to change \(start it with `tempest import -c /);
+});
+
+test('ctl --checkpoint-dump with no worker polling: says to start one, exit 4', async () => {
+  const { config } = prepare('tempest_err_noworker');
+  const task = await startImport(env.client, config);
+  try {
+    const run = await runTempest(['ctl', '-c', config, `--checkpoint-dump=${path.join(dir, 'dump-out')}`]);
+    assertOperationalError(run, 4, new RegExp(`^tempest: no worker answers for task ${task.workflowId} \\(task queue "q_[0-9a-f]+" on 127\\.0\\.0\\.1:\\d+\\): start one with \`tempest worker -c `));
+  } finally {
+    await task.terminate();
+  }
+});
