@@ -2,22 +2,25 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
 import { freePort } from '../helpers/free-port';
 import { runTempest, tempestBin } from '../helpers/run-tempest';
-import { committedRows, sortedRows, testScratch, uniqueName } from '../helpers/target-db';
-import { mariadb } from '../helpers/target-db';
+import { committedRows, mariadb, sortedRows, testScratch, uniqueName } from '../helpers/target-db';
 
 const scratch = testScratch('tempest-interrupt');
-let fixture: DumpFixture;
 const schema = uniqueName('tempest_interrupt');
+let prepared: Promise<DumpFixture> | undefined;
 
-before(async () => {
-  scratch.databases.push(schema, `${schema}_ref`);
-  fixture = generateDump({ schema, dir: path.join(scratch.dir, 'dump'), rows: 12000, rowsPerFile: 1000, seed: 17 });
-  await loadReference(scratch.db, `${schema}_ref`, fixture);
-});
+/** The dump both tests import, and its reference copy loaded by the target itself (once). */
+function dumpFixture(): Promise<DumpFixture> {
+  return (prepared ??= (async () => {
+    scratch.databases.push(schema, `${schema}_ref`);
+    const fixture = generateDump({ schema, dir: path.join(scratch.dir, 'dump'), rows: 12000, rowsPerFile: 1000, seed: 17 });
+    await loadReference(scratch.db, `${schema}_ref`, fixture);
+    return fixture;
+  })());
+}
 
 /** A config on the embedded Temporal (its own state folder and ports), importing into `target`. */
 async function embeddedConfig(name: string, target: string): Promise<{ config: string; taskInfo: string }> {
@@ -54,6 +57,7 @@ heartbeat-timeout = "4s"
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} on an attached import exits within 2 s with its code; the same command then resumes and finishes with every row`, async () => {
+    const fixture = await dumpFixture();
     const target = uniqueName(`tempest_${signal.toLowerCase()}`);
     const { config, taskInfo } = await embeddedConfig(signal, target);
     const child = spawn(tempestBin, ['import', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
