@@ -141,3 +141,22 @@ test('ctl --checkpoint-dump with no worker polling: says to start one, exit 4', 
     await task.terminate();
   }
 });
+
+test('the task line links the Web UI of [temporal] web-ui on a server of one\'s own, leaves it out when unset, and says when no worker polls', async () => {
+  const { config } = prepare('tempest_web_ui');
+  const withLink = path.join(path.dirname(config), 'with-web-ui.toml');
+  fs.writeFileSync(withLink, fs.readFileSync(config, 'utf8').replace('[temporal]\n', '[temporal]\nweb-ui = "https://temporal.example.com/"\n'));
+  const id = taskWorkflowId(loadConfig(config));
+  try {
+    const linked = await runTempest(['import', '-c', withLink, '--detach']);
+    assert.equal(linked.code, 0, linked.stderr);
+    assert.match(linked.stdout, new RegExp(`^task ${id} on 127\\.0\\.0\\.1:\\d+; Web UI: https://temporal\\.example\\.com/namespaces/default/workflows/${id}$`, 'm'));
+    assert.match(linked.stdout, /no worker polls task queue "q_[0-9a-f]+" yet: the task waits until one does \(start one with `tempest worker -c /);
+    const plain = await runTempest(['import', '-c', config, '--detach']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, new RegExp(`^task ${id} on 127\\.0\\.0\\.1:\\d+$`, 'm'), 'attached to the same task, with no link');
+    assert.doesNotMatch(plain.stdout, /Web UI|your Temporal/);
+  } finally {
+    await env.client.workflow.getHandle(id).terminate();
+  }
+});
