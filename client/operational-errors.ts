@@ -62,7 +62,9 @@ export function explainOperationalError(error: unknown, context: CommandContext)
   const chain = causes(error);
   const grpcCode = chain.map((cause) => (cause as { code?: unknown }).code).find((code): code is number => typeof code === 'number');
   if (grpcCode === grpcStatus.deadlineExceeded) return noWorker(context, workflowIdIn(chain) ?? 'of this configuration');
-  if (grpcCode === grpcStatus.unavailable || chain.some((cause) => /Failed to connect (before the deadline|to Temporal server)/.test(cause.message))) {
+  // The worker's native connection fails as a TransportError; the client's as a deadline or UNAVAILABLE.
+  const connectFailed = (cause: Error) => cause.name === 'TransportError' || /Failed to connect (before the deadline|to Temporal server)/.test(cause.message);
+  if (grpcCode === grpcStatus.unavailable || chain.some(connectFailed)) {
     return temporalUnreachable(context.temporalAddress, chain[chain.length - 1]);
   }
   const driverCode = chain.map((cause) => (cause as NodeJS.ErrnoException).code).find((code) => typeof code === 'string');
@@ -89,5 +91,7 @@ function workflowIdIn(chain: Error[]): string | undefined {
 
 function causeText(cause: unknown): string {
   const message = cause instanceof Error ? cause.message : String(cause);
-  return message.replace(/^\d+ [A-Z_]+: /, '').split('\n', 1)[0];
+  // The native connection's error is a Rust debug dump: its OS message is the part a person reads.
+  const osMessage = /message: "([^"]+)"/.exec(message)?.[1];
+  return osMessage ?? message.replace(/^\d+ [A-Z_]+: /, '').split('\n', 1)[0];
 }

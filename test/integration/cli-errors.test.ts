@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,7 +11,7 @@ import { taskWorkflowId } from '../../client/task-settings';
 import { freePort } from '../helpers/free-port';
 import { generateDump } from '../helpers/dump-fixture';
 import { startImport, writeConfig } from '../helpers/import-harness';
-import { runTempest, type TempestRun } from '../helpers/run-tempest';
+import { runTempest, tempestBin, type TempestRun } from '../helpers/run-tempest';
 import { testScratch, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -60,6 +61,13 @@ test('status with Temporal unreachable: one message naming the address, exit 4',
   const { config } = prepare('tempest_err_temporal', { temporalAddress: closed });
   const run = await runTempest(['status', '-c', config]);
   assertOperationalError(run, 4, new RegExp(`^tempest: Temporal at ${closed.replace(/\./g, '\\.')} does not answer .*start it, or fix \\[temporal\\] address`));
+});
+
+test('worker with Temporal unreachable: one message naming the address, exit 4', async () => {
+  const closed = `127.0.0.1:${await freePort()}`;
+  const { config } = prepare('tempest_err_worker', { dump: false, temporalAddress: closed });
+  const run = await runTempest(['worker', '-c', config]);
+  assertOperationalError(run, 4, new RegExp(`^tempest: Temporal at ${closed.replace(/\./g, '\\.')} does not answer \\(Connection refused\\)`));
 });
 
 test('import of a folder that does not exist: a precheck message, exit 2, and no task', async () => {
@@ -158,5 +166,31 @@ test('the task line links the Web UI of [temporal] web-ui on a server of one\'s 
     assert.doesNotMatch(plain.stdout, /Web UI|your Temporal/);
   } finally {
     await env.client.workflow.getHandle(id).terminate();
+  }
+});
+
+test('Ctrl-C on an import attached to a server of one\'s own detaches within 2 s with 130; the task goes on', async () => {
+  const { config } = prepare('tempest_detach');
+  const child = spawn(tempestBin, ['import', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (data) => (stdout += data));
+  child.stderr.on('data', (data) => (stderr += data));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const id = taskWorkflowId(loadConfig(config));
+  try {
+    while (!/^task /m.test(stdout)) {
+      assert.equal(child.exitCode, null, `still following: ${stdout}${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const sentAt = Date.now();
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.ok(Date.now() - sentAt < 2000, `detached ${Date.now() - sentAt} ms after SIGINT`);
+    assert.match(stdout, /detached: the task goes on in its workers; run the same command again to follow it, or `tempest status -c /);
+    assert.equal((await env.client.workflow.getHandle(id).describe()).status.name, 'RUNNING');
+  } finally {
+    child.kill('SIGKILL');
+    await env.client.workflow.getHandle(id).terminate().catch(() => undefined);
   }
 });
