@@ -15,7 +15,7 @@ export type PrecheckProblems = string[];
  */
 export async function runPrechecks(config: Config): Promise<PrecheckProblems> {
   const source = checkSource(config);
-  const results = await Promise.all([
+  const [sourceProblem, targetProblems, checkpointProblem] = await Promise.all([
     source.then((check) => check.problem),
     checkTarget(
       config,
@@ -23,7 +23,7 @@ export async function runPrechecks(config: Config): Promise<PrecheckProblems> {
     ),
     checkCheckpointStore(config),
   ]);
-  return results.filter((problem): problem is string => problem !== undefined);
+  return [sourceProblem, ...targetProblems, checkpointProblem].filter((problem): problem is string => problem !== undefined);
 }
 
 /** The import did not start: every failed check, one line each. */

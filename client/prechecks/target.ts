@@ -5,6 +5,7 @@ import type { SourcePlan } from '../../activities/task-types';
 import type { Config } from '../config/schema';
 import { targetSettingsOf } from '../task-settings';
 import { missingPrivileges, type Grant } from './privileges';
+import { checkTargetTables } from './target-tables';
 
 /** What the import does in the schemas it writes: create the tables, load and verify rows, add indexes back. */
 const targetPrivileges = ['SELECT', 'INSERT', 'CREATE', 'ALTER'];
@@ -12,10 +13,10 @@ const targetPrivileges = ['SELECT', 'INSERT', 'CREATE', 'ALTER'];
 const taskInfoPrivileges = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE'];
 
 /**
- * The target answers and takes the login (always), and (with check-requirements) the user may
- * create and write the tables the plan names: one round trip for the grants, whatever the number of tables.
+ * The target answers and takes the login, the tables the plan writes hold no rows, and (with
+ * check-requirements) the user may create and write them: a few round trips, whatever the number of tables.
  */
-export async function checkTarget(config: Config, plan: Promise<SourcePlan | undefined>): Promise<string | undefined> {
+export async function checkTarget(config: Config, plan: Promise<SourcePlan | undefined>): Promise<string[]> {
   const { host, port } = config.tidb;
   const pool = createTargetPool(targetSettingsOf(config), 1);
   try {
@@ -23,20 +24,24 @@ export async function checkTarget(config: Config, plan: Promise<SourcePlan | und
     try {
       grants = await readGrants(pool);
     } catch (error) {
-      return refusalMessage(error, `${host}:${port}`);
+      return [refusalMessage(error, `${host}:${port}`)];
     }
     const source = await plan;
-    if (!config.lightning['check-requirements'] || !source || grants.length === 0) return undefined;
+    if (!source) return [];
+    const problems: string[] = [];
+    const tables = await checkTargetTables(pool, source, config.mydumper['no-schema']);
+    if (tables) problems.push(tables);
+    if (!config.lightning['check-requirements'] || grants.length === 0) return problems;
     const needs = new Map<string, string[]>();
     const writes = config['tikv-importer']['on-duplicate'] === 'replace' || config.conflict.strategy === 'replace' ? [...targetPrivileges, 'UPDATE'] : targetPrivileges;
     for (const database of source.databases) needs.set(database.name, writes);
     needs.set(config.lightning['task-info-schema-name'], taskInfoPrivileges);
     const missing = missingPrivileges(grants, needs);
-    if (missing.size === 0 || (await holdsRoles(pool))) return undefined;
+    if (missing.size === 0 || (await holdsRoles(pool))) return problems;
     const user = textOf((await pool.query<RowDataPacket[]>('SELECT CURRENT_USER() AS user'))[0][0].user);
     const lacks = [...missing].map(([schema, privileges]) => `${privileges.join(', ')} on \`${schema}\``).join('; ');
     const grant = [...missing].map(([schema, privileges]) => `GRANT ${privileges.join(', ')} ON \`${schema.replace(/`/g, '``')}\`.* TO ${user}`).join('; ');
-    return `the target user ${user} lacks ${lacks}: grant them (${grant}), or import as another [tidb] user`;
+    return [...problems, `the target user ${user} lacks ${lacks}: grant them (${grant}), or import as another [tidb] user`];
   } finally {
     await pool.end().catch(() => undefined);
   }

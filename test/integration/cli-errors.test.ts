@@ -133,6 +133,23 @@ test('import with the checkpoint of another import in [checkpoint] dsn: refused 
   await assertNoTask(config);
 });
 
+test('import into tables that already hold rows: names them and what to do, exit 2, and no task', async () => {
+  const { config, schema } = prepare('tempest_err_full');
+  await scratch.db.query(`CREATE DATABASE \`${schema}\`; CREATE TABLE \`${schema}\`.keyless (id INT); INSERT INTO \`${schema}\`.keyless VALUES (1); CREATE TABLE \`${schema}\`.typed (id INT)`);
+  const run = await runTempest(['import', '-c', config]);
+  assertOperationalError(
+    run,
+    2,
+    new RegExp(`- \`${schema}\`\\.\`keyless\` already holds rows; .*: empty it \\(TRUNCATE TABLE \`${schema}\`\\.\`keyless\`\\) or leave it out of the import \\(add "!${schema}\\.keyless" to \\[mydumper\\] filter\\)`),
+  );
+  assert.doesNotMatch(run.stderr, /`typed`/, 'an empty table is no problem');
+  await assertNoTask(config);
+  const noSchema = path.join(path.dirname(config), 'no-schema.toml');
+  fs.writeFileSync(noSchema, fs.readFileSync(config, 'utf8').replace('[mydumper]\n', '[mydumper]\nno-schema = true\n'));
+  const missing = await runTempest(['import', '-c', noSchema, '-f', `${schema}.from_csv`]);
+  assertOperationalError(missing, 2, new RegExp(`- \`${schema}\`\\.\`from_csv\` does not exist in the target: with \\[mydumper\\] no-schema = true, create them beforehand`));
+});
+
 test('ctl for a task that does not exist: says so and what to run, exit 2', async () => {
   const { config } = prepare('tempest_err_notask');
   const run = await runTempest(['ctl', '-c', config, '--checkpoint-error-ignore=all']);
