@@ -1,6 +1,6 @@
 import { exitCodes } from './exit-codes';
+import { stopSpawnedDevServers } from './temporal/dev-server';
 import type { InProcessWorker } from './temporal/in-process-worker';
-import type { TemporalSession } from './temporal/connect';
 
 /**
  * How long an interrupted import lets its embedded worker finish: a chunk in flight is cut off after
@@ -8,30 +8,24 @@ import type { TemporalSession } from './temporal/connect';
  */
 const workerGraceMs = 500;
 
-export interface Interruptible {
-  worker?: InProcessWorker;
-  temporal?: TemporalSession;
-}
-
 /**
  * Makes SIGINT and SIGTERM end the command within a second, saying what becomes of the task, with
- * exit code 130 or 143. `parts` is read when a signal arrives: what the command has started by then.
+ * exit code 130 or 143. `embeddedWorker` is asked when a signal arrives: the worker started by then, if any.
  * A second signal exits at once. Returns the function that removes the handlers.
  */
-export function exitOnInterrupt(message: () => string, out: (line: string) => void, parts: () => Interruptible): () => void {
+export function exitOnInterrupt(message: () => string, out: (line: string) => void, embeddedWorker: () => InProcessWorker | undefined): () => void {
   let interrupted = false;
   const handle = (signal: 'SIGINT' | 'SIGTERM') => {
     const code = exitCodes.interrupted[signal];
     if (interrupted) process.exit(code);
     interrupted = true;
     out(message());
-    const { worker, temporal } = parts();
     const graceOver = new Promise((resolve) => setTimeout(resolve, workerGraceMs));
-    void Promise.race([worker?.stop(), graceOver])
+    void Promise.race([embeddedWorker()?.stop(), graceOver])
       .catch(() => undefined)
-      .finally(async () => {
-        // The embedded server is told to stop (it finishes on its own); nothing else is waited for.
-        await temporal?.devServer?.stop().catch(() => undefined);
+      .finally(() => {
+        // The embedded server is told to stop (it finishes on its own), booted or not; nothing else is waited for.
+        stopSpawnedDevServers();
         process.exit(code);
       });
   };

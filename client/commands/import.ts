@@ -6,9 +6,9 @@ import { lineDisplay, terminalDisplay, type ProgressDisplay } from '../progress/
 import { takeSnapshot } from '../progress/snapshot';
 import { taskSettingsOf, taskWorkflowId } from '../task-settings';
 import { connectTemporal, type TemporalSession } from '../temporal/connect';
-import { startInProcessWorker } from '../temporal/in-process-worker';
+import { startInProcessWorker, type InProcessWorker } from '../temporal/in-process-worker';
 import { hasLiveWorker } from '../temporal/worker-presence';
-import { exitOnInterrupt, type Interruptible } from '../interruption';
+import { exitOnInterrupt } from '../interruption';
 import { PrecheckFailedError, runPrechecks } from '../prechecks/run-prechecks';
 import { installLogging } from '../logging';
 import { UserError } from '../user-error';
@@ -32,14 +32,14 @@ export async function runImport(config: Config, options: ImportOptions): Promise
   if (options.detach && !config.temporal.address) {
     throw new UserError('--detach needs workers that outlive this command: set [temporal] address and run `tempest worker` there');
   }
-  const parts: Interruptible = {};
+  let embeddedWorker: InProcessWorker | undefined;
   const stopHandlers = exitOnInterrupt(
     () =>
       config.temporal.address
         ? `detached: the task goes on in its workers; run the same command again to follow it, or \`tempest status ${options.selector}\``
         : 'interrupted: the import stops where it is, with no row lost or written twice; run the same command again to resume it',
     options.out,
-    () => parts,
+    () => embeddedWorker,
   );
   try {
     // The checks run while Temporal connects (the embedded server boots meanwhile): they add no wait.
@@ -49,7 +49,6 @@ export async function runImport(config: Config, options: ImportOptions): Promise
       if (error instanceof UserError) throw new PrecheckFailedError([...(await prechecks.catch(() => [])), error.message]);
       throw error;
     });
-    parts.temporal = temporal;
     try {
       installLogging(config.lightning.level, config.lightning.file || path.join(temporal.stateDir, 'tempest.log'));
       const workflowId = taskWorkflowId(config);
@@ -58,7 +57,7 @@ export async function runImport(config: Config, options: ImportOptions): Promise
         const problems = await prechecks;
         if (problems.length > 0) throw new PrecheckFailedError(problems);
       }
-      parts.worker = temporal.devServer ? await startInProcessWorker(config, temporal) : undefined;
+      embeddedWorker = temporal.devServer ? await startInProcessWorker(config, temporal) : undefined;
       const handle = await temporal.client.workflow.start(importTask, {
         taskQueue: temporal.taskQueue,
         workflowId,
@@ -76,7 +75,7 @@ export async function runImport(config: Config, options: ImportOptions): Promise
       }
       return await follow(temporal, handle, config, options);
     } finally {
-      await parts.worker?.stop();
+      await embeddedWorker?.stop();
       await temporal.close();
     }
   } finally {
