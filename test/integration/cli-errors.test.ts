@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -10,9 +11,9 @@ import { loadConfig } from '../../client/config/load';
 import { taskWorkflowId } from '../../client/task-settings';
 import { freePort } from '../helpers/free-port';
 import { generateDump } from '../helpers/dump-fixture';
-import { startImport, writeConfig } from '../helpers/import-harness';
+import { startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { runTempest, tempestBin, type TempestRun } from '../helpers/run-tempest';
-import { testScratch, uniqueName } from '../helpers/target-db';
+import { mariadb, testScratch, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -210,4 +211,39 @@ test('Ctrl-C on an import attached to a server of one\'s own detaches within 2 s
     child.kill('SIGKILL');
     await env.client.workflow.getHandle(id).terminate().catch(() => undefined);
   }
+});
+
+/** A port that forwards to the target until closed: a target the test can take down. */
+async function targetProxy(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(mariadb.port, mariadb.host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+test('ctl --checkpoint-dump with the target down: names the target and what to check, exit 4', async () => {
+  const proxy = await targetProxy();
+  const { config } = prepare('tempest_err_target_down');
+  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(`port = ${mariadb.port}`, `port = ${proxy.port}`));
+  await withWorker(env.nativeConnection, env.address, config, async () => {
+    await (await startImport(env.client, config)).result();
+    await proxy.close();
+    const run = await runTempest(['ctl', '-c', config, `--checkpoint-dump=${path.join(dir, 'dump-down')}`]);
+    assertOperationalError(run, 4, new RegExp(`^tempest: the target 127\\.0\\.0\\.1:${proxy.port} does not answer \\(ECONNREFUSED\\): check that it runs and \\[tidb\\] host and port`));
+  });
 });
