@@ -70,6 +70,11 @@ export interface TaskSettings {
   checkpoint: CheckpointSettings;
   /** A Temporal duration ("20s"): a chunk that does not heartbeat for this long is retried elsewhere. */
   chunkHeartbeatTimeout: string;
+  /**
+   * `[temporal] give-up-after`, a Temporal duration ("30m"): how long activities may retry without
+   * the task making progress before it fails with the last error. Absent: retry forever.
+   */
+  giveUpAfter?: string;
   /** For messages and checkpoints only. */
   target: { host: string; port: number; user: string };
 }

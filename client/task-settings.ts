@@ -66,6 +66,7 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
       keepAfterSuccess: config.checkpoint['keep-after-success'],
     },
     chunkHeartbeatTimeout: config.temporal['heartbeat-timeout'],
+    giveUpAfter: config.temporal['give-up-after'] || undefined,
     target: { host: tidb.host, port: tidb.port, user: tidb.user },
   };
 }

@@ -39,18 +39,13 @@ export async function takeOverCheckpoint(
   findTable: (key: string) => Promise<TablePlan | undefined>,
 ): Promise<TakeOverSummary | undefined> {
   const store = checkpointStore(settings, deps);
-  const model = store.driver === 'file' ? await readFileIfPresent(store.path) : await readSchemaIfPresent(store.pool, store.schema);
+  const model = store.driver === 'file' ? await readCheckpointFileIfPresent(store.path) : await readSchemaIfPresent(store.pool, store.schema);
   if (!model) return undefined;
   const source = store.driver === 'file' ? store.path : `schema ${store.schema}`;
-  const remedy = `Remove it${store.driver === 'file' ? '' : ' (DROP DATABASE)'} or point [checkpoint] dsn elsewhere to start afresh.`;
-  if (model.task.backend && model.task.backend !== 'tidb') {
-    throw nonRetryable('ConfigError', `the checkpoint in ${source} is of a "${model.task.backend}" backend run; Tempest can take over only logical ("tidb") runs. ${remedy}`);
-  }
-
-  const sourceFolder = model.task.sourceDir ? checkpointSourceFolder(model.task.sourceDir) : settings.sourceDir;
-  if (sourceFolder === undefined || sourceFolder !== settings.sourceDir) {
-    throw nonRetryable('ConfigError', `the checkpoint in ${source} is of an import of ${model.task.sourceDir}, not of ${settings.sourceDir}. ${remedy}`);
-  }
+  const remedy = takeOverRemedy(store.driver);
+  const refusal = takeOverRefusal(model.task, settings.sourceDir, store.driver, source);
+  if (refusal) throw nonRetryable('ConfigError', refusal);
+  const sourceFolder = (model.task.sourceDir && checkpointSourceFolder(model.task.sourceDir)) || settings.sourceDir;
 
   const summary: TakeOverSummary = { source, tables: 0, chunks: 0, rows: 0, chunkBoundaries: {}, tableOfPath: {} };
   for (const table of model.tables) {
@@ -181,7 +176,26 @@ async function hasUniqueKey(pool: Pool, table: TablePlan): Promise<boolean> {
   return rows.length > 0;
 }
 
-async function readFileIfPresent(file: string): Promise<CheckpointModel | undefined> {
+function takeOverRemedy(driver: 'file' | 'mysql'): string {
+  return `Remove it${driver === 'file' ? '' : ' (DROP DATABASE)'} or point [checkpoint] dsn elsewhere to start afresh.`;
+}
+
+/**
+ * Why a stored checkpoint (its task part) cannot be taken over by an import of `sourceDir`, with what
+ * to do; undefined when it can. `source` names where it is stored, for the message.
+ */
+export function takeOverRefusal(task: Pick<CheckpointModel['task'], 'backend' | 'sourceDir'>, sourceDir: string, driver: 'file' | 'mysql', source: string): string | undefined {
+  if (task.backend && task.backend !== 'tidb') {
+    return `the checkpoint in ${source} is of a "${task.backend}" backend run; Tempest can take over only logical ("tidb") runs. ${takeOverRemedy(driver)}`;
+  }
+  if (task.sourceDir && checkpointSourceFolder(task.sourceDir) !== sourceDir) {
+    return `the checkpoint in ${source} is of an import of ${task.sourceDir}, not of ${sourceDir}. ${takeOverRemedy(driver)}`;
+  }
+  return undefined;
+}
+
+/** The file driver's checkpoint, or undefined when there is no file. */
+export async function readCheckpointFileIfPresent(file: string): Promise<CheckpointModel | undefined> {
   if (!fs.existsSync(file)) return undefined;
   try {
     return await readCheckpointFile(file);

@@ -225,6 +225,13 @@ const temporal = z
     'heartbeat-timeout': z.string().regex(/^\d+(ms|s|m)$/, 'write a duration such as "20s"').default('20s'),
     /** Tables, engines or chunk groups one workflow run handles before it continues as new: what bounds every history. */
     'continue-as-new-after': z.number().int().min(1).max(1000).default(200),
+    /**
+     * How long the task may go on failing to make progress (the target down, a lock never released)
+     * before it fails with the last error. Empty: retry forever.
+     */
+    'give-up-after': z.union([z.literal(''), z.string().regex(/^\d+(s|m|h)$/, 'write a duration such as "30m" or "2h", or "" to retry forever')]).default(''),
+    /** The Web UI of a Temporal server of one's own (e.g. "https://temporal.example.com"), for the task's link; the embedded server's is known. */
+    'web-ui': z.union([z.literal(''), z.string().url('write the Web UI\'s address, such as "http://temporal.example.com:8080"')]).default(''),
   })
   .strict();
 

@@ -43,6 +43,17 @@ interface Starting {
 /** This process's server per state directory and port: asked for again, the same one (until stopped). */
 const servers = new Map<string, Starting>();
 
+/** The servers this process spawned and has not stopped yet, with their state directories. */
+const spawned = new Map<ChildProcess, string>();
+
+/**
+ * Tells every server this process spawned to stop, even one still booting: for an interrupted
+ * command, which exits at once and must not leave a server behind that nobody stops.
+ */
+export function stopSpawnedDevServers(): void {
+  for (const [child, stateDir] of spawned) stopInBackground(child, stateDir);
+}
+
 /**
  * The embedded Temporal: a dev server keeping its history in a SQLite file under the state
  * directory, so an import interrupted in any way resumes after a restart. Reuses one already
@@ -116,6 +127,7 @@ async function startOrReuse(options: DevServerOptions, launched: () => void, for
     { stdio: ['ignore', log, log] },
   );
   fs.closeSync(log);
+  spawned.set(child, options.stateDir);
   launched();
   await waitUntilListening(options.port, child, path.join(options.stateDir, 'temporal-server.log'));
   return {
@@ -135,6 +147,7 @@ function stoppingMarker(stateDir: string): string {
 }
 
 function stopInBackground(child: ChildProcess, stateDir: string): void {
+  spawned.delete(child);
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   fs.writeFileSync(stoppingMarker(stateDir), String(child.pid));
   child.kill('SIGTERM');
