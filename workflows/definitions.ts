@@ -85,6 +85,8 @@ export interface TaskSummary {
   sourceDir: string;
   /** user@host:port, for display. */
   target: string;
+  targetHost: string;
+  targetPort: number;
   plan?: PlanSummary;
   counts: TableCounts;
   running: RunningTable[];

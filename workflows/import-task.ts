@@ -70,6 +70,8 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
     phase: carried ? 'importing' : 'planning',
     sourceDir: settings.sourceDir,
     target: `${settings.target.user}@${settings.target.host}:${settings.target.port}`,
+    targetHost: settings.target.host,
+    targetPort: settings.target.port,
     plan: carried?.plan,
     counts: carried?.counts ?? { queued: 0, running: 0, finished: 0, failed: 0, removed: 0, finishedBytes: 0, finishedRows: 0 },
     running: carried?.running ?? [],

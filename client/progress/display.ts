@@ -58,6 +58,7 @@ function endedSince(): (snapshot: ProgressSnapshot) => string[] {
 }
 
 function retryingOf(snapshot: ProgressSnapshot): string {
+  if (snapshot.retrying) return `; ${snapshot.retrying}`;
   const retrying = snapshot.tables.find((table) => table.retrying);
   return retrying ? `; ${retrying.key}: ${retrying.retrying}` : '';
 }
@@ -77,7 +78,7 @@ export function terminalDisplay(): ProgressDisplay {
       const { bytesPerSecond, rowsPerSecond } = rate.add(snapshot.doneBytes, snapshot.rows);
       total.setTotal(Math.max(1, snapshot.totalBytes));
       total.update(snapshot.doneBytes, {
-        name: `total (${snapshot.state.phase})`.padEnd(28),
+        name: `total (${snapshot.state.phase}${snapshot.retrying ? `: ${snapshot.retrying}` : ''})`.padEnd(28),
         done: formatBytes(snapshot.doneBytes),
         total: formatBytes(snapshot.totalBytes),
         rows: snapshot.rows,
