@@ -9,6 +9,7 @@ import { ensureDeferredIndexTable } from './database/deferred-indexes';
 import { precheckPlannedTables } from './database/precheck';
 import { restoreView } from './database/restore-schema';
 import { toActivityFailure } from './failures';
+import { ProgressClock } from './give-up';
 import { heartbeat, heartbeating } from './heartbeat';
 import type { ChunkContext } from './import-chunk';
 import { createRelease01Activities } from './release-01-activities';
@@ -43,9 +44,19 @@ export function createActivities(deps: ActivityDependencies) {
     if (!head) throw new Error(`table ${ordinal} of task ${task.taskId} is not in its stored plan`);
     return head;
   };
-  const chunkContext = (onBeat: (beat: ChunkHeartbeat) => unknown = (beat) => beat): ChunkContext => {
+  /** What rows are written with: heartbeats stamped with the moment rows last moved (for give-up-after). */
+  const chunkContext = (clock: ProgressClock, onBeat: (beat: ChunkHeartbeat) => ChunkHeartbeat = (beat) => beat): ChunkContext => {
     const context = Context.current();
-    return { pool, heartbeat: (beat) => context.heartbeat(onBeat(beat)), signal: context.cancellationSignal };
+    return { pool, heartbeat: (beat) => context.heartbeat(clock.stamp(onBeat(beat))), signal: context.cancellationSignal };
+  };
+  /** Runs an activity that writes rows, giving up per `[temporal] give-up-after`. */
+  const writingRows = async <T>(settings: TaskSettings, work: (clock: ProgressClock) => Promise<T>): Promise<T> => {
+    const clock = new ProgressClock(settings.giveUpAfter, Context.current().info);
+    try {
+      return await work(clock);
+    } catch (error) {
+      throw clock.verdict(error);
+    }
   };
   return sanitized({
     ...createRelease01Activities(deps),
@@ -112,8 +123,10 @@ export function createActivities(deps: ActivityDependencies) {
       const settings = await settingsOf(input.task);
       const head = await headOf(input.task, input.ordinal);
       const before = { rows: 0, diskBytes: 0 };
-      const context = chunkContext((beat) => ({ ...beat, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
-      return importChunkGroup(context, settings, head, { engineId: input.engineId, group: input.group }, (done) => Object.assign(before, done));
+      return writingRows(settings, (clock) => {
+        const context = chunkContext(clock, (beat) => ({ ...beat, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
+        return importChunkGroup(context, settings, head, { engineId: input.engineId, group: input.group }, (done) => Object.assign(before, done));
+      });
     },
 
     /** Small tables from start to end, one after the other: one activity for many tables. */
@@ -123,10 +136,12 @@ export function createActivities(deps: ActivityDependencies) {
       // Heartbeats count the whole group's committed progress, and name the group by its first table.
       const before = { rows: 0, diskBytes: 0 };
       const group = tables[0]?.head.key;
-      const context = chunkContext((beat) => ({ ...beat, table: group, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
-      return importSmallTables(context, settings, tables, (done) => {
-        before.rows += done.rows;
-        before.diskBytes += done.bytes;
+      return writingRows(settings, (clock) => {
+        const context = chunkContext(clock, (beat) => ({ ...beat, table: group, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
+        return importSmallTables(context, settings, tables, (done) => {
+          before.rows += done.rows;
+          before.diskBytes += done.bytes;
+        });
       });
     },
 

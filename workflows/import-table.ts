@@ -24,8 +24,10 @@ import {
 } from './definitions';
 import { importEngine } from './import-engine';
 import { importTableOfRelease01 } from './legacy/import-table';
+import { taskStepOptions } from './step-options';
 
-const { planTable, finishTable, recordTable } = proxyActivities<Activities>({
+/** Verification and index builds of a large table take as long as they take: give-up-after does not bound them. */
+const { finishTable } = proxyActivities<Activities>({
   startToCloseTimeout: '1 day',
   heartbeatTimeout: '1 minute',
   retry: { maximumInterval: '1 minute' },
@@ -43,6 +45,7 @@ export async function importTable(input: ImportTableInput | Parameters<typeof im
   if (!('generation' in input)) return importTableOfRelease01(input);
   const { context, table, carried } = input;
   const { task } = context;
+  const { planTable, recordTable } = proxyActivities<Activities>(taskStepOptions(context.giveUpAfter));
   const summary: TableSummary = {
     key: table.key,
     status: carried ? CheckpointStatus.loaded : CheckpointStatus.loaded,

@@ -32,14 +32,9 @@ import {
 } from './definitions';
 import { importTable } from './import-table';
 import { importTaskOfRelease01 } from './legacy/import-task';
+import { taskStepOptions } from './step-options';
 import { chunkTaskQueue } from './task-queues';
 
-const { planTask, takeOverLightningCheckpoint, createSchemas, checkTables, claimTables, readFailedTables, createViews, finishSnapshot, finishTask } =
-  proxyActivities<Activities>({
-    startToCloseTimeout: '1 day',
-    heartbeatTimeout: '1 minute',
-    retry: { maximumInterval: '30 seconds' },
-  });
 
 /** Runs as long as the task imports; cancelled, and waited for, before the last snapshot. */
 const { keepSnapshot } = proxyActivities<Activities>({
@@ -65,6 +60,9 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
   const taskId = carried?.taskId ?? workflowInfo().firstExecutionRunId;
   const task: TaskRef = { taskId, taskInfoSchema: given.taskInfoSchema };
   const settings = { ...given, taskId };
+  const { planTask, takeOverLightningCheckpoint, createSchemas, checkTables, claimTables, readFailedTables, createViews, finishSnapshot, finishTask } = proxyActivities<Activities>(
+    taskStepOptions(settings.giveUpAfter),
+  );
   const summary: TaskSummary = {
     taskId,
     phase: carried ? 'importing' : 'planning',
@@ -94,6 +92,7 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
     regionConcurrency: settings.regionConcurrency,
     chunkHeartbeatTimeout: settings.chunkHeartbeatTimeout,
     continueAsNewAfter: settings.continueAsNewAfter ?? 200,
+    giveUpAfter: settings.giveUpAfter,
   };
   let completions = 0;
   setHandler(tableWrittenSignal, (key) => {
@@ -237,3 +236,4 @@ function countOutcome(summary: TaskSummary, outcome: TableFinished): void {
     summary.counts.finishedBytes += outcome.bytes;
   }
 }
+
