@@ -76,6 +76,7 @@ export async function* readParquetRows(path: string, options: ParquetReadOptions
     const groupEnd = groupStart + Number(group.num_rows);
     const from = Math.max(groupStart, options.startRow);
     const to = Math.min(groupEnd, options.endRow);
+    const first = groupStart;
     groupStart = groupEnd;
     if (from >= to) continue;
     let values: unknown[][] = [];
@@ -95,12 +96,12 @@ export async function* readParquetRows(path: string, options: ParquetReadOptions
       });
     } catch (error) {
       if (isFileSystemError(error)) throw error;
-      throw new SourceFormatError(path, from, `row group ${groupIndex} cannot be read: ${(error as Error).message}`, `row ${from}`);
+      throw new SourceFormatError(path, from, `the row group cannot be read: ${(error as Error).message}`, rowPlace(groupIndex, first, from));
     }
-    for (let first = 0; first < values.length; first += ROWS_PER_YIELD) {
+    for (let start = 0; start < values.length; start += ROWS_PER_YIELD) {
       const batch: SourceRow[] = [];
-      for (let i = first; i < Math.min(values.length, first + ROWS_PER_YIELD); i++) {
-        batch.push({ values: toSourceValues(values[i], columns, path, from + i), columns: names, endOffset: from + i + 1 });
+      for (let i = start; i < Math.min(values.length, start + ROWS_PER_YIELD); i++) {
+        batch.push({ values: toSourceValues(values[i], columns, path, groupIndex, first, from + i), columns: names, endOffset: from + i + 1 });
       }
       yield batch;
     }
@@ -146,7 +147,15 @@ function withoutAnnotations(element: SchemaElement): SchemaElement {
   return { ...element, converted_type: undefined, logical_type: undefined };
 }
 
-function toSourceValues(row: unknown[], columns: readonly ParquetColumn[], path: string, rowIndex: number): SourceValue[] {
+/**
+ * A row's place as a Parquet reader names it: its row group and its index there, and its index in
+ * the file (the chunk offsets and error records count rows of the file).
+ */
+function rowPlace(groupIndex: number, groupStart: number, rowIndex: number): string {
+  return `row group ${groupIndex}, row ${rowIndex - groupStart} of the group (row ${rowIndex} of the file)`;
+}
+
+function toSourceValues(row: unknown[], columns: readonly ParquetColumn[], path: string, groupIndex: number, groupStart: number, rowIndex: number): SourceValue[] {
   // hyparquet made this array for us: convert in place.
   const values = row as SourceValue[];
   for (let j = 0; j < columns.length; j++) {
@@ -158,7 +167,7 @@ function toSourceValues(row: unknown[], columns: readonly ParquetColumn[], path:
     try {
       values[j] = columns[j].convert(value);
     } catch (error) {
-      throw new SourceFormatError(path, rowIndex, `column \`${columns[j].name}\`: ${(error as Error).message}`, `row ${rowIndex}`);
+      throw new SourceFormatError(path, rowIndex, `column \`${columns[j].name}\`: ${(error as Error).message}`, rowPlace(groupIndex, groupStart, rowIndex));
     }
   }
   return values;

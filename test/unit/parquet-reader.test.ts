@@ -177,7 +177,7 @@ test('values MySQL cannot hold, nested columns and damaged files are SourceForma
   await assert.rejects(read(nan.path, 0, 3), (error: SourceFormatError) => {
     assert.ok(error instanceof SourceFormatError);
     assert.equal(error.offset, 2);
-    assert.match(error.message, /: row 2: column `d`: NaN cannot be stored in MySQL/);
+    assert.match(error.message, /: row group 1, row 0 of the group \(row 2 of the file\): column `d`: NaN cannot be stored in MySQL/);
     return true;
   });
 
@@ -207,7 +207,7 @@ test('values MySQL cannot hold, nested columns and damaged files are SourceForma
   fs.writeFileSync(cut, Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(200, 0xff), whole.subarray(204)]));
   await assert.rejects(read(cut, 0, 7), (error: SourceFormatError) => {
     assert.ok(error instanceof SourceFormatError);
-    assert.match(error.message, /: row 0: row group 0 cannot be read/);
+    assert.match(error.message, /: row group 0, row 0 of the group \(row 0 of the file\): the row group cannot be read/);
     return true;
   });
 });
