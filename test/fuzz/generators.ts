@@ -252,6 +252,8 @@ function csvField(r: Rng, o: CsvOptions, value: Buffer | null, header: boolean):
   if (value === null) {
     const choices: Buffer[] = o.null.map((t) => Buffer.from(t));
     if (esc !== '' && o.delimiter !== '' && o.null.includes(esc + 'N')) choices.push(Buffer.from(o.delimiter + esc + 'N' + o.delimiter));
+    // A quoted null text is NULL too, as Lightning reads it (the text itself needs no escape here).
+    if (o.delimiter !== '') for (const t of o.null) if (!t.includes(o.delimiter) && (esc === '' || !t.includes(esc))) choices.push(Buffer.from(o.delimiter + t + o.delimiter));
     return r.pick(choices);
   }
   // Bytes that need care: all bytes of the separator, terminator (or \r, \n) and delimiter.
@@ -259,7 +261,9 @@ function csvField(r: Rng, o: CsvOptions, value: Buffer | null, header: boolean):
   const control: Record<number, number> = { 0x00: 0x30, 0x0a: 0x6e, 0x0d: 0x72, 0x09: 0x74, 0x1a: 0x5a, 0x08: 0x62 };
   const escaped = (c: number): number[] => (control[c] !== undefined && r.chance(0.5) ? [escByte, control[c]] : [escByte, c]);
 
-  const quoted = o.delimiter !== '' && (r.chance(0.5) || (esc === '' && value.some((c) => special.has(c))));
+  // A quoted field whose text is a null text reads as NULL (but `\N` made by an escaped escape).
+  const quotedIsNull = !header && !o.notNull && o.null.some((t) => Buffer.from(t).equals(value)) && !(esc !== '' && value.equals(Buffer.from(esc + 'N')) && o.null.includes(esc + 'N'));
+  const quoted = o.delimiter !== '' && !quotedIsNull && (r.chance(0.5) || (esc === '' && value.some((c) => special.has(c))));
   if (quoted) {
     const d = Buffer.from(o.delimiter);
     const out: number[] = [...d];
