@@ -14,16 +14,6 @@ import { test } from 'node:test';
 import type { CampaignName } from '../fuzz/campaigns';
 import { runCampaign } from '../fuzz/run-campaign';
 
-/**
- * Known and not fixed yet: a damaged Parquet page whose run-length header claims billions of
- * values makes hyparquet's decoder loop for minutes (it writes every claimed value); the first such
- * input of seed 5 is input 9. The campaign runs and reports, without failing the suite, until the
- * decoding runs where it can be stopped.
- */
-const KNOWN: Partial<Record<CampaignName, string>> = {
-  'parquet-mutation': 'hyparquet decodes a damaged run-length header for minutes (seed 5, input 9)',
-};
-
 const BUDGETS: Array<[CampaignName, number, number]> = [
   ['sql-roundtrip', 1, 1000],
   ['csv-roundtrip', 2, 1500],
@@ -36,7 +26,7 @@ const BUDGETS: Array<[CampaignName, number, number]> = [
 ];
 
 for (const [campaign, seed, maxInputs] of BUDGETS) {
-  test(`fuzz ${campaign}: up to ${maxInputs} inputs, seed ${seed}`, { todo: KNOWN[campaign] }, async (t) => {
+  test(`fuzz ${campaign}: up to ${maxInputs} inputs, seed ${seed}`, async (t) => {
     const report = await runCampaign(campaign, { seed, maxInputs, maxMs: 2500 });
     assert.deepEqual(report.failures, [], `${report.failures.length} failing input(s)`);
     assert.ok(report.inputs > 0, 'inputs ran');
