@@ -456,7 +456,7 @@ class ChunkWriter extends EncodingSink {
 
 const FIRST_BATCH_BYTES = 64 * 1024;
 const LOAD_DATA_BATCH_BYTES = 4 * 1024 * 1024;
-const INSERT_BATCH_BYTES = 1024 * 1024;
+export const INSERT_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Another attempt of this chunk moved its position: this one (left running by a worker Temporal

@@ -96,3 +96,11 @@ test('the tempest command reports a bad config in one line and exit code 2, with
   assert.match(failure.stderr, /^tempest: .*unknown key \[tidb\] prot/);
   assert.doesNotMatch(failure.stderr, /\n\s+at /, 'no stack trace');
 });
+
+test('[tidb] max-allowed-packet keeps batches to a quarter of it (an INSERT is at most about twice its rows, escaped)', () => {
+  const settingsOf = (text: string) => taskSettingsOf(loadConfig(configFile(`[mydumper]\ndata-source-dir = "/d"\n${text}`)));
+  assert.equal(settingsOf('').batchBytes, undefined, 'the default 64 MiB packet leaves the default batch sizes');
+  assert.equal(settingsOf('[tidb]\nmax-allowed-packet = "1MiB"\n').batchBytes, 256 * 1024, 'below the 1 MiB INSERT default');
+  assert.equal(settingsOf('[tidb]\nmax-allowed-packet = "2MiB"\n[tikv-importer]\nlogical-import-batch-size = "96KiB"\n').batchBytes, 96 * 1024, 'a smaller batch size set stays');
+  assert.equal(settingsOf('[tidb]\nmax-allowed-packet = "2MiB"\n[tikv-importer]\nlogical-import-batch-size = "16MiB"\n').batchBytes, 512 * 1024, 'a larger one is cut to fit');
+});
