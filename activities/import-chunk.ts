@@ -495,10 +495,20 @@ class ChunkWriter extends EncodingSink {
     const rowNumber = failedRowNumber((error as Error).message);
     const rowEnd = rowNumber !== undefined ? batch.rowEnds[rowNumber - 1] : undefined;
     const rowStart = rowNumber !== undefined && rowNumber > 1 ? batch.rowEnds[rowNumber - 2] : batch.startOffset;
-    const where = rowEnd !== undefined ? `the row at byte offset ${rowStart}–${rowEnd}` : `a row between byte offsets ${batch.startOffset} and ${batch.endOffset}`;
+    // A Parquet chunk's offsets are row indexes of the file (its row's index + 1 where it ends).
+    const byRow = chunk.type === 'parquet';
+    const where =
+      rowEnd !== undefined
+        ? byRow
+          ? `row ${rowStart} of the file`
+          : `the row at byte offset ${rowStart}–${rowEnd}`
+        : byRow
+          ? `a row of rows ${batch.startOffset} to ${batch.endOffset - 1} of the file`
+          : `a row between byte offsets ${batch.startOffset} and ${batch.endOffset}`;
+    const before = byRow ? `row ${batch.startOffset} of the file` : `byte offset ${batch.startOffset}`;
     return nonRetryable(
       isDataError(error) ? 'DataError' : 'SchemaError',
-      `${table.key}: ${chunk.path}: the target rejected ${where}: ${message}. Rows before byte offset ${batch.startOffset} are imported; fix the file or the table, then resume.`,
+      `${table.key}: ${chunk.path}: the target rejected ${where}: ${message}. Rows before ${before} are imported; fix the file or the table, then resume.`,
       { table: table.key, path: chunk.path, offset: rowStart ?? batch.startOffset, errno: (error as { errno?: number }).errno },
     );
   }
@@ -506,7 +516,7 @@ class ChunkWriter extends EncodingSink {
 
 const FIRST_BATCH_BYTES = 64 * 1024;
 const LOAD_DATA_BATCH_BYTES = 4 * 1024 * 1024;
-const INSERT_BATCH_BYTES = 1024 * 1024;
+export const INSERT_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Another attempt of this chunk moved its position: this one (left running by a worker Temporal

@@ -104,7 +104,7 @@ test('a tidb-lightning.toml with every key Lightning documents loads; its own ke
   const config = loadConfig(everyKey, {}, (line) => warnings.push(line));
   assert.equal(warnings.length, 1, 'one warning line');
   assert.match(warnings[0], /not used by a logical import/);
-  for (const key of ['[lightning] status-addr', '[tidb] status-port', '[tidb] pd-addr', '[tikv-importer] sorted-kv-dir', '[mydumper] batch-size', '[cron] switch-mode', '[security] redact-info-log', '[lightning.max-error] charset']) {
+  for (const key of ['[lightning] status-addr', '[tidb] status-port', '[tidb] pd-addr', '[tikv-importer] sorted-kv-dir', '[cron] switch-mode', '[security] redact-info-log', '[lightning.max-error] charset']) {
     assert.ok(warnings[0].includes(key), `${key} is named`);
   }
   assert.doesNotMatch(warnings[0], /region-concurrency|data-source-dir|logical-import-batch-rows/, 'keys Tempest applies are not named');
@@ -146,4 +146,12 @@ test("a typo is still an error next to Lightning's own keys; keys that would cha
     /extract-table.*not supported by Tempest yet/,
   );
   assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[[mydumper.files]]\ntype = "csv"\n')), /either pattern .* or path/);
+});
+
+test('[tidb] max-allowed-packet keeps batches to a quarter of it (an INSERT is at most about twice its rows, escaped)', () => {
+  const settingsOf = (text: string) => taskSettingsOf(loadConfig(configFile(`[mydumper]\ndata-source-dir = "/d"\n${text}`)));
+  assert.equal(settingsOf('').batchBytes, undefined, 'the default 64 MiB packet leaves the default batch sizes');
+  assert.equal(settingsOf('[tidb]\nmax-allowed-packet = "1MiB"\n').batchBytes, 256 * 1024, 'below the 1 MiB INSERT default');
+  assert.equal(settingsOf('[tidb]\nmax-allowed-packet = "2MiB"\n[tikv-importer]\nlogical-import-batch-size = "96KiB"\n').batchBytes, 96 * 1024, 'a smaller batch size set stays');
+  assert.equal(settingsOf('[tidb]\nmax-allowed-packet = "2MiB"\n[tikv-importer]\nlogical-import-batch-size = "16MiB"\n').batchBytes, 512 * 1024, 'a larger one is cut to fit');
 });
