@@ -77,6 +77,8 @@ export interface TaskSettings {
   giveUpAfter?: string;
   /** For messages and checkpoints only. */
   target: { host: string; port: number; user: string };
+  /** The server has Tempest's search attributes (workflows/search-attributes.ts): the task keeps TempestState current. */
+  searchAttributes?: boolean;
 }
 
 /** How activities find a task's stored plan and settings: all that workflows pass them of the task. */

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { importTask } from '../../workflows/import-task';
+import { tempestSource, tempestState, tempestTarget } from '../../workflows/search-attributes';
+import { hasTempestSearchAttributes } from '../temporal/search-attributes';
 import type { Config } from '../config/schema';
 import { lineDisplay, terminalDisplay, type ProgressDisplay } from '../progress/display';
 import { takeSnapshot } from '../progress/snapshot';
@@ -67,11 +69,22 @@ export async function runImport(config: Config, options: ImportOptions): Promise
         if (problems.length > 0) throw new PrecheckFailedError(problems);
       }
       embeddedWorker = temporal.devServer ? await startInProcessWorker(config, temporal) : undefined;
+      const settings = { ...taskSettingsOf(config), searchAttributes: await hasTempestSearchAttributes(temporal) };
+      const target = `${settings.target.host}:${settings.target.port}`;
       const handle = await temporal.client.workflow.start(importTask, {
         taskQueue: temporal.taskQueue,
         workflowId,
-        args: [{ settings: taskSettingsOf(config), generation: 2 }],
+        args: [{ settings, generation: 2 }],
         workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `Import of ${settings.sourceDir} into ${target}`,
+        staticDetails: `${settings.tableConcurrency} tables and ${settings.regionConcurrency} chunks at once; checksum ${settings.checksum}, analyze ${settings.analyze}`,
+        typedSearchAttributes: settings.searchAttributes
+          ? [
+              { key: tempestSource, value: settings.sourceDir },
+              { key: tempestTarget, value: target },
+              { key: tempestState, value: 'planning' },
+            ]
+          : undefined,
       });
       const link = temporal.webUi ? `; Web UI: ${temporal.webUi}/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(workflowId)}` : '';
       options.out(`task ${workflowId} on ${temporal.address}${link}`);

@@ -1,6 +1,9 @@
 import cliProgress from 'cli-progress';
 import { describeStatus } from '../../workflows/checkpoint-status';
 import type { ProgressSnapshot } from './snapshot';
+import { formatBytes } from '../../workflows/format-bytes';
+
+export { formatBytes };
 
 /** Speed over the last half minute of samples, so a resumed client shows a true rate quickly. */
 class RateWindow {
@@ -15,17 +18,6 @@ class RateWindow {
     if (seconds <= 0) return { bytesPerSecond: 0, rowsPerSecond: 0 };
     return { bytesPerSecond: (bytes - first.bytes) / seconds, rowsPerSecond: (rows - first.rows) / seconds };
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 function formatDuration(seconds: number): string {

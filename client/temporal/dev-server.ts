@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { searchAttributeNames } from '../../workflows/search-attribute-names';
 import { findTemporalBinary } from './temporal-binary';
 import { UserError } from '../user-error';
 
@@ -123,6 +124,8 @@ async function startOrReuse(options: DevServerOptions, launched: () => void, for
       // is on waits (measured: a region slot idle 1.2-1.4 s, twice in one import) while one polls another.
       '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
       '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+      // What `temporal workflow list --query` finds a task by (workflows/search-attributes.ts).
+      ...Object.values(searchAttributeNames).flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     ],
     { stdio: ['ignore', log, log] },
   );
