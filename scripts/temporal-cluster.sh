@@ -59,19 +59,31 @@ running_pid() {
 }
 
 listening() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null
 }
 
-# Distinct free ports, all held at once while they are chosen so that no two are the same.
+# Distinct free ports, held all at once while they are chosen so that no two are the same. Below
+# 32768: the server stores membership ports in a SMALLINT column (and Linux hands out ports above it
+# to outgoing connections).
 free_ports() {
   node -e '
     const net = require("node:net");
-    const count = Number(process.argv[1]);
-    const probes = Array.from({ length: count }, () => net.createServer());
-    Promise.all(probes.map((probe) => new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve)))).then(() => {
-      console.log(probes.map((probe) => probe.address().port).join(" "));
-      probes.forEach((probe) => probe.close());
-    });' "$1"
+    const wanted = Number(process.argv[1]);
+    const held = [];
+    const tryNext = () => {
+      if (held.length === wanted) {
+        console.log(held.map((probe) => probe.address().port).join(" "));
+        held.forEach((probe) => probe.close());
+        return;
+      }
+      const probe = net.createServer();
+      probe.once("error", tryNext);
+      probe.listen(10000 + Math.floor(Math.random() * 22768), "127.0.0.1", () => {
+        held.push(probe);
+        tryNext();
+      });
+    };
+    tryNext();' "$1"
 }
 
 sql_tool() {
@@ -207,6 +219,7 @@ wait_until_ready() {
   done
   if ! "$cli" operator namespace describe --address "127.0.0.1:$port" --namespace default > /dev/null 2>&1; then
     until "$cli" operator namespace create --address "127.0.0.1:$port" --namespace default --retention 72h >> "$log_file" 2>&1; do
+      running_pid > /dev/null || fail "the Temporal server exited while starting; see $log_file"
       [ $SECONDS -lt $deadline ] || fail "could not create the default namespace; see $log_file"
       sleep 0.5
     done
@@ -214,6 +227,7 @@ wait_until_ready() {
   # A new namespace reaches every service's namespace cache some seconds later: until then starting a
   # workflow in it fails. Listing workflows goes through the same cache and visibility.
   until "$cli" workflow list --address "127.0.0.1:$port" --namespace default --limit 1 > /dev/null 2>&1; do
+    running_pid > /dev/null || fail "the Temporal server exited while starting; see $log_file"
     [ $SECONDS -lt $deadline ] || fail "the default namespace did not become usable within 90 s; see $log_file"
     sleep 0.5
   done
@@ -247,6 +261,7 @@ start() {
   dynamic_config="$(cd "$(dirname "$dynamic_config")" && pwd)/$(basename "$dynamic_config")"
   # What stop and destroy need, and what a later start reuses (the password too: owner only).
   (umask 077 && for name in port database dynamic_config pg_host pg_port pg_user pg_password; do printf '%s=%q\n' "$name" "${!name}"; done > "$settings")
+  listening "$pg_port" "$pg_host" || fail "PostgreSQL is not reachable on $pg_host:$pg_port: start it (apt-get install postgresql), or set PGHOST and PGPORT"
   setup_schemas
   write_server_config
   setsid "$server_bin/temporal-server" --root "$state_dir" --config config --env tempest --allow-no-auth start >> "$log_file" 2>&1 < /dev/null &
