@@ -29,13 +29,15 @@ command="$1"
 shift
 state_dir="${XDG_STATE_HOME:-$HOME/.local/state}/tempest/temporal-cluster"
 port=7233
+port_given=""
 database=tempest_temporal
+database_given=""
 dynamic_config=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --state-dir) state_dir="$2"; shift 2 ;;
-    --port) port="$2"; shift 2 ;;
-    --database) database="$2"; shift 2 ;;
+    --port) port="$2"; port_given=1; shift 2 ;;
+    --database) database="$2"; database_given=1; shift 2 ;;
     --dynamic-config) dynamic_config="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
@@ -239,9 +241,11 @@ start() {
   mkdir -p "$state_dir"
   if [ -f "$settings" ]; then
     # A cluster that exists keeps its databases and port: only the dynamic config may change.
-    local wanted_dynamic_config="$dynamic_config"
+    local wanted_port="$port" wanted_database="$database" wanted_dynamic_config="$dynamic_config"
     # shellcheck source=/dev/null
     . "$settings"
+    [ -z "$port_given" ] || [ "$wanted_port" = "$port" ] || fail "the cluster in $state_dir listens on port $port: drop --port, or give another --state-dir"
+    [ -z "$database_given" ] || [ "$wanted_database" = "$database" ] || fail "the cluster in $state_dir keeps its history in database $database: drop --database, or give another --state-dir"
     dynamic_config="${wanted_dynamic_config:-$dynamic_config}"
   else
     pg_host="${PGHOST:-127.0.0.1}"
