@@ -3,14 +3,16 @@
  * second go out to 1 and to 3 `tempest worker` processes, with Temporal's default four partitions
  * per task queue and with one. Entry point: `bash bench/chunk-dispatch.sh [options]`.
  *
- * One table of `--files` tiny SQL files (`--rows` rows each), so that a chunk's own work is small
- * and the time between chunks is mostly dispatch. For each partition count a server of its own
+ * `--tables` tables (3) of `--files` tiny SQL files in all (`--rows` rows each), so that a chunk's own
+ * work is small and the time between chunks is mostly dispatch. A table has at most
+ * region-concurrency (2) chunks in flight and all tables load at once, so 3 tables keep 6 chunk
+ * slots busy: those of 3 workers, or 3 times those of one. For each partition count a server of its own
  * (its own PostgreSQL databases, dropped afterwards); for each worker count a fresh target database
  * and task queue. From the histories it prints, per run: chunks per second over the chunk phase,
  * how long chunks sat queued, and the slot-seconds a worker slot was free while a chunk sat queued
  * (what slow dispatch costs).
  *
- * Options: --files N (400), --rows N (5), --workers 1,3, --partitions 4,1, --rounds N (1).
+ * Options: --files N (300), --tables N (3), --rows N (5), --workers 1,3, --partitions 4,1, --rounds N (1).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,7 +26,8 @@ import { chunkRuns, dispatchFigures } from './support/chunk-timeline';
 
 const { values: args } = parseArgs({
   options: {
-    files: { type: 'string', default: '400' },
+    files: { type: 'string', default: '300' },
+    tables: { type: 'string', default: '3' },
     rows: { type: 'string', default: '5' },
     workers: { type: 'string', default: '1,3' },
     partitions: { type: 'string', default: '4,1' },
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
   },
 });
 const files = Number(args.files);
+const tables = Number(args.tables);
 const rowsPerFile = Number(args.rows);
 const workerCounts = args.workers.split(',').map(Number);
 const partitionCounts = args.partitions.split(',').map(Number);
@@ -43,10 +47,12 @@ const sourceSchema = 'dispatch_src';
 function writeDump(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, `${sourceSchema}-schema-create.sql`), `CREATE DATABASE \`${sourceSchema}\`;\n`);
-  fs.writeFileSync(path.join(dir, `${sourceSchema}.t-schema.sql`), 'CREATE TABLE `t` (id INT NOT NULL PRIMARY KEY, v VARCHAR(20) NOT NULL);\n');
+  for (let table = 0; table < tables; table++) {
+    fs.writeFileSync(path.join(dir, `${sourceSchema}.t${table}-schema.sql`), `CREATE TABLE \`t${table}\` (id INT NOT NULL PRIMARY KEY, v VARCHAR(20) NOT NULL);\n`);
+  }
   for (let file = 0; file < files; file++) {
     const values = Array.from({ length: rowsPerFile }, (_, row) => `(${file * rowsPerFile + row},'v${row}')`).join(',');
-    fs.writeFileSync(path.join(dir, `${sourceSchema}.t.${String(file).padStart(6, '0')}.sql`), `INSERT INTO \`t\` VALUES ${values};\n`);
+    fs.writeFileSync(path.join(dir, `${sourceSchema}.t${file % tables}.${String(file).padStart(6, '0')}.sql`), `INSERT INTO \`t${file % tables}\` VALUES ${values};\n`);
   }
 }
 
@@ -76,7 +82,7 @@ async function main(): Promise<void> {
   const dumpDir = path.join(dir, 'dump');
   writeDump(dumpDir);
   const db = await adminConnection();
-  console.log(`${files} files of ${rowsPerFile} rows in one table; ${slotsPerWorker} chunk slots per worker`);
+  console.log(`${files} files of ${rowsPerFile} rows in ${tables} tables, all loading at once; ${slotsPerWorker} chunk slots per worker`);
   console.log('partitions  workers  chunks/s  phase s  queued p50/p90/max ms  slot-s free while a chunk was queued');
   try {
     for (const partitions of partitionCounts) {
@@ -94,6 +100,7 @@ async function main(): Promise<void> {
               temporalAddress: cluster.address,
               taskQueue,
               taskInfoSchema: `${target}_info`,
+              tableConcurrency: tables,
               extra: `[[routes]]\nschema-pattern = "${sourceSchema}"\ntarget-schema = "${target}"\n`,
             });
             const logFile = path.join(runDir, 'workers.log');
