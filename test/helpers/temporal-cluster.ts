@@ -13,6 +13,10 @@ export interface TemporalCluster {
   address: string;
   /** Where its config, log and dynamic config are. */
   stateDir: string;
+  /** Stops the server; its history stays in PostgreSQL. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and history. */
+  start(): Promise<void>;
   /** Stops the server and drops its PostgreSQL databases. */
   destroy(): Promise<void>;
 }
@@ -45,7 +49,13 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
     fs.rmSync(stateDir, { recursive: true, force: true });
     throw error;
   }
-  return { address: `127.0.0.1:${port}`, stateDir, destroy };
+  return {
+    address: `127.0.0.1:${port}`,
+    stateDir,
+    stop: () => run(['stop', '--state-dir', stateDir]),
+    start: () => run(['start', '--state-dir', stateDir]),
+    destroy,
+  };
 }
 
 async function run(args: string[]): Promise<void> {

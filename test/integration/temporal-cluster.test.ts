@@ -21,6 +21,8 @@ let fixture: DumpFixture;
 const schema = uniqueName('tempest_cluster');
 const reference = `${schema}_ref`;
 const taskInfo = `${schema}_info`;
+const restartSchema = `${schema}_restart`;
+const restartTaskInfo = `${restartSchema}_info`;
 const dir = makeTempDir('tempest-cluster-test');
 const processes: ChildProcess[] = [];
 
@@ -36,7 +38,7 @@ after(async () => {
   for (const child of processes) child.kill('SIGKILL');
   await Promise.all(processes.map(waitForExit));
   await temporalConnection?.close();
-  await dropDatabases(db, [schema, reference, taskInfo]);
+  await dropDatabases(db, [schema, reference, taskInfo, restartSchema, restartTaskInfo]);
   await db.end();
   await cluster?.destroy();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -101,5 +103,34 @@ test('three workers on a Temporal cluster with four partitions per task queue, o
   assert.equal(code, 0, `tempest import exits 0: every table imported and verified\n${output}\n${fs.readFileSync(logFile, 'utf8').slice(-4000)}`);
   for (const table of fixture.tables) {
     assert.deepEqual(await sortedRows(db, schema, table.name), await sortedRows(db, reference, table.name), `${table.name}: no row lost, none twice`);
+  }
+});
+
+test('the cluster stopped and started again mid-import (history in PostgreSQL): the import goes on and ends verified', { timeout: 600_000 }, async () => {
+  const restartDir = path.join(dir, 'restart');
+  const config = writeConfig(restartDir, {
+    sourceDir: path.join(dir, 'dump'),
+    temporalAddress: cluster.address,
+    taskQueue: uniqueName('q'),
+    taskInfoSchema: restartTaskInfo,
+    importer: 'logical-import-batch-rows = 40',
+    extra: `[[routes]]\nschema-pattern = "${schema}"\ntarget-schema = "${restartSchema}"\n`,
+  });
+  const logFile = path.join(restartDir, 'workers.log');
+  processes.push(spawnWorker(config, logFile), spawnWorker(config, logFile));
+  const detached = await runTempest(['import', '--detach', '-c', config]).exit;
+  assert.equal(detached.code, 0, `tempest import --detach starts the task\n${detached.output}`);
+
+  const totalRows = fixture.tables.reduce((sum, table) => sum + table.rows.length, 0);
+  while ((await committedRows(db, restartTaskInfo)) < totalRows / 4) await new Promise((resolve) => setTimeout(resolve, 100));
+  await cluster.stop();
+  const rowsWhileDown = await committedRows(db, restartTaskInfo);
+  await cluster.start();
+  assert.ok(rowsWhileDown < totalRows, 'the server was stopped before every row was in');
+
+  const { code, output } = await runTempest(['import', '-c', config]).exit;
+  assert.equal(code, 0, `tempest import attaches to the task and exits 0: every table imported and verified\n${output}\n${fs.readFileSync(logFile, 'utf8').slice(-4000)}`);
+  for (const table of fixture.tables) {
+    assert.deepEqual(await sortedRows(db, restartSchema, table.name), await sortedRows(db, reference, table.name), `${table.name}: no row lost, none twice`);
   }
 });
