@@ -47,7 +47,7 @@ export function createActivities(deps: ActivityDependencies) {
   /** What rows are written with: heartbeats stamped with the moment rows last moved (for give-up-after). */
   const chunkContext = (clock: ProgressClock, onBeat: (beat: ChunkHeartbeat) => ChunkHeartbeat = (beat) => beat): ChunkContext => {
     const context = Context.current();
-    return { pool, heartbeat: (beat) => context.heartbeat(clock.stamp(onBeat(beat))), signal: context.cancellationSignal };
+    return { pool, heartbeat: (beat) => context.heartbeat(clock.stamp(onBeat(beat))), signal: context.cancellationSignal, tableFacts: new Map() };
   };
   /** Runs an activity that writes rows, giving up per `[temporal] give-up-after`. */
   const writingRows = async <T>(settings: TaskSettings, work: (clock: ProgressClock) => Promise<T>): Promise<T> => {
