@@ -5,7 +5,7 @@ import { quoteText } from '../database/sql-text';
 import type { Compression, DataFileType } from '../source/layout-types';
 import type { ChunkPlan, TaskRef } from '../task-types';
 import { insertRows } from './store-plan';
-import { planTableName } from './plan-tables';
+import { inTransaction, planTableName } from './plan-tables';
 
 /**
  * A table's chunks, grouped as Lightning groups them into engines (`[mydumper] batch-size` of
@@ -70,11 +70,7 @@ export function summarize(chunks: readonly PlannedChunk[]): TableChunkSummary {
 export async function storeTableChunks(pool: Pool, task: TaskRef, tables: ReadonlyArray<{ ordinal: number; chunks: readonly PlannedChunk[] }>): Promise<void> {
   if (tables.length === 0) return;
   const taskId = quoteText(task.taskId);
-  const connection = await pool.getConnection();
-  try {
-    // Read committed: no gap locks, so tables planned or claimed at once do not deadlock.
-    await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-    await connection.query('START TRANSACTION');
+  await inTransaction(pool, async (connection) => {
     await connection.query(
       `DELETE FROM ${planTableName(task.taskInfoSchema, 'chunk')} WHERE task_id = ${taskId} AND table_ordinal IN (${tables.map((table) => table.ordinal).join(', ')})`,
     );
@@ -103,13 +99,7 @@ export async function storeTableChunks(pool: Pool, task: TaskRef, tables: Readon
         ),
       ),
     );
-    await connection.query('COMMIT');
-  } catch (error) {
-    await connection.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    connection.release();
-  }
+  });
 }
 
 /** The chunks of one group, or of a whole engine, or of the whole table, in plan order. */

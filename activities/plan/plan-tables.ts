@@ -1,4 +1,4 @@
-import type { Pool } from 'mysql2/promise';
+import type { Pool, PoolConnection } from 'mysql2/promise';
 import { quoteName, quoteText } from '../database/sql-text';
 
 /**
@@ -99,5 +99,25 @@ export async function deleteTaskPlan(pool: Pool, taskInfoSchema: string, taskId:
     await pool.query(`DELETE FROM ${planTableName(taskInfoSchema, table)} WHERE task_id = ${quoteText(taskId)}`).catch((error: { errno?: number }) => {
       if (error.errno !== 1146) throw error;
     });
+  }
+}
+
+/**
+ * Runs `work` in one transaction, committed when it returns and rolled back when it throws. Read
+ * committed: no gap locks, so tables planned, claimed or recorded at once do not deadlock.
+ */
+export async function inTransaction<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  const connection = await pool.getConnection();
+  try {
+    await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    await connection.query('START TRANSACTION');
+    const result = await work(connection);
+    await connection.query('COMMIT');
+    return result;
+  } catch (error) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    connection.release();
   }
 }

@@ -1,7 +1,7 @@
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { quoteText } from '../database/sql-text';
 import type { SourcePlan, TaskSettings } from '../task-types';
-import { planTableName } from './plan-tables';
+import { inTransaction, planTableName } from './plan-tables';
 
 /** What a task's plan holds, in numbers: all that its workflow keeps of it. */
 export interface PlanSummary {
@@ -29,11 +29,7 @@ export async function storeSourcePlan(pool: Pool, settings: TaskSettings, plan: 
     views: plan.views.length,
   };
   const task = quoteText(settings.taskId);
-  const connection = await pool.getConnection();
-  try {
-    // Read committed: no gap locks, so tables planned or claimed at once do not deadlock.
-    await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-    await connection.query('START TRANSACTION');
+  await inTransaction(pool, async (connection) => {
     await insertRows(
       connection,
       planTableName(settings.taskInfoSchema, 'table'),
@@ -63,13 +59,7 @@ export async function storeSourcePlan(pool: Pool, settings: TaskSettings, plan: 
       `INSERT INTO ${planTableName(settings.taskInfoSchema, 'task')} (task_id, settings, table_count, total_bytes, database_count, view_count)
        VALUES (${task}, ${json(settings)}, ${summary.tables}, ${summary.totalBytes}, ${summary.databases}, ${summary.views})`,
     );
-    await connection.query('COMMIT');
-  } catch (error) {
-    await connection.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    connection.release();
-  }
+  });
   return summary;
 }
 

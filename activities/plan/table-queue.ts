@@ -7,7 +7,7 @@ import { addBackBeforeRemove } from '../database/deferred-indexes';
 import { quoteText } from '../database/sql-text';
 import type { TaskRef, VerifyResult } from '../task-types';
 import { json } from './store-plan';
-import { planTableName } from './plan-tables';
+import { inTransaction, planTableName } from './plan-tables';
 
 /**
  * The tables of a task as a queue on the target: a task workflow claims the next few, a table's
@@ -60,11 +60,7 @@ export async function claimTables(pool: Pool, task: TaskRef, claim: string, slot
   const table = planTableName(task.taskInfoSchema, 'table');
   const taskId = quoteText(task.taskId);
   const columns = 'ordinal, table_name, total_bytes, file_count, destroy_first';
-  const connection = await pool.getConnection();
-  try {
-    // Read committed: no gap locks, so tables planned or claimed at once do not deadlock.
-    await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-    await connection.query('START TRANSACTION');
+  const claimed = await inTransaction(pool, async (connection) => {
     const [again] = await connection.query<RowDataPacket[]>(`SELECT ${columns} FROM ${table} WHERE task_id = ${taskId} AND claim = ${quoteText(claim)} ORDER BY first DESC, ordinal`);
     let claimed = again.map(claimedOf);
     if (claimed.length === 0 && slots > 0) {
@@ -78,15 +74,10 @@ export async function claimTables(pool: Pool, task: TaskRef, claim: string, slot
         );
       }
     }
-    await connection.query('COMMIT');
-    const packed = packSlots(claimed, Number.MAX_SAFE_INTEGER);
-    return { large: packed.filter((slot) => !isSmall(slot[0])).flat(), small: packed.filter((slot) => isSmall(slot[0])), counts: await countTables(pool, task) };
-  } catch (error) {
-    await connection.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    connection.release();
-  }
+    return claimed;
+  });
+  const packed = packSlots(claimed, Number.MAX_SAFE_INTEGER);
+  return { large: packed.filter((slot) => !isSmall(slot[0])).flat(), small: packed.filter((slot) => isSmall(slot[0])), counts: await countTables(pool, task) };
 }
 
 function claimedOf(row: RowDataPacket): ClaimedTable {
@@ -168,15 +159,9 @@ export async function recordTableOutcome(pool: Pool, task: TaskRef, ordinal: num
 /** Records how several tables ended, in one transaction (one commit for them all). */
 export async function recordTableOutcomes(pool: Pool, task: TaskRef, outcomes: ReadonlyArray<{ ordinal: number; outcome: TableOutcome }>): Promise<void> {
   if (outcomes.length === 0) return;
-  const connection = await pool.getConnection();
-  try {
-    await connection.query(['START TRANSACTION', ...outcomes.map(({ ordinal, outcome }) => outcomeSql(task, ordinal, outcome)), 'COMMIT'].join(';\n'));
-  } catch (error) {
-    await connection.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    connection.release();
-  }
+  await inTransaction(pool, async (connection) => {
+    await connection.query(outcomes.map(({ ordinal, outcome }) => outcomeSql(task, ordinal, outcome)).join(';\n'));
+  });
 }
 
 function outcomeSql(task: TaskRef, ordinal: number, outcome: TableOutcome): string {

@@ -1,8 +1,11 @@
 /* The queries, signals and state of Tempest 0.1's workflows (see ./import-task.ts). */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Compression, DataFileType } from '../../activities/source/layout-types';
 import type { TaskSettings, VerifyResult } from '../../activities/task-types';
 import type { CheckpointStatusCode } from '../checkpoint-status';
+import { tableWrittenSignal, type CheckpointCtlRequest, type CheckpointCtlResponse, type TableFailure } from '../definitions';
+
+export type { CheckpointCtlRequest, CheckpointCtlResponse, TableFailure };
 
 export interface ImportTaskInput {
   settings: Omit<TaskSettings, 'taskId'>;
@@ -38,13 +41,6 @@ export interface TableState {
   removed?: boolean;
 }
 
-export interface TableFailure {
-  /** The failure type: SourceFormatError, DataError, SchemaError, VerificationError, … */
-  type: string;
-  message: string;
-  path?: string;
-  offset?: number;
-}
 
 export interface TaskState {
   taskId: string;
@@ -86,24 +82,6 @@ export interface TableProgress {
 
 export const taskStateQuery = defineQuery<TaskState>('taskState');
 export const tableProgressQuery = defineQuery<TableProgress>('tableProgress');
-/**
- * From a table's workflow to its task, with the table's key: every chunk is written. The table
- * then stops counting against table-concurrency while it is verified and its indexes are built.
- */
-export const tableWrittenSignal = defineSignal<[string]>('tableWritten');
-
-/** What `tempest ctl` asks of a running task (the `tidb-lightning-ctl` checkpoint flags). */
-export interface CheckpointCtlRequest {
-  action: 'ignore' | 'destroy' | 'remove';
-  /** Table keys as Lightning writes them (`db`.`t`), or every table it applies to. */
-  tables: string[] | 'all';
-}
-
-export interface CheckpointCtlResponse {
-  /** Tables the request changed. */
-  changed: string[];
-  /** One line per table named (or found by `all`): what happened, or why nothing did. */
-  messages: string[];
-}
+export { tableWrittenSignal };
 
 export const checkpointCtlUpdate = defineUpdate<CheckpointCtlResponse, [CheckpointCtlRequest]>('checkpointCtl');
