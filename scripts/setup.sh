@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything a fresh clone needs before it runs: npm packages, the compiled sources, the Temporal
-# CLI, and a running MariaDB. Quick when it has all been done before.
+# CLI, TiDB's server and Lightning, and a running MariaDB. Quick when it has all been done before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -12,5 +12,7 @@ fi
 npm run --silent build
 bash scripts/ensure-temporal.sh
 bash scripts/ensure-mariadb.sh
+# tidb-server for the TiDB tests (and Lightning, for bench/): built from source once per machine.
+bash scripts/ensure-tidb.sh >/dev/null
 # The tests write zstd files with the zstd tool (Node 20 has no zstd compressor).
 command -v zstd >/dev/null || { apt-get install -y -qq zstd >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq zstd); }
