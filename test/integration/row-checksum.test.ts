@@ -5,7 +5,7 @@ import { checksumColumns, RowChecksummer, targetChecksumSelect, type ChecksumCol
 import { readTargetColumns } from '../../activities/database/table-columns';
 import { importDirectly, poolOfConfig, settingsOfConfig, writeDirectConfig } from '../helpers/direct-import';
 import { generateDump } from '../helpers/dump-fixture';
-import { mariadb, testScratch, uniqueName } from '../helpers/target-db';
+import { testScratch, testTarget, uniqueName } from '../helpers/target-db';
 
 const scratch = testScratch('tempest-row-checksum');
 
@@ -40,7 +40,7 @@ function literal(value: Value): string {
 async function withScratchSchema(work: (target: mysql.Connection, schema: string) => Promise<void>): Promise<void> {
   const schema = uniqueName('tempest_row_checksum');
   scratch.databases.push(schema);
-  const target = await mysql.createConnection({ ...mariadb, charset: 'BINARY', supportBigNumbers: true, bigNumberStrings: true });
+  const target = await mysql.createConnection({ ...testTarget, charset: 'BINARY', supportBigNumbers: true, bigNumberStrings: true });
   try {
     await target.query(`CREATE DATABASE \`${schema}\``);
     await work(target, schema);
