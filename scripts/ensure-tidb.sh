@@ -18,7 +18,7 @@ if built; then
   echo "$bin_dir"
   exit 0
 fi
-command -v go >/dev/null || { echo "Go is needed to build TiDB (go build): install Go 1.26 or newer" >&2; exit 1; }
+command -v go >/dev/null || { echo "Go is needed to build TiDB (go build): install Go 1.23.6 or newer" >&2; exit 1; }
 mkdir -p "$cache_dir"
 # Two processes asking at once (setup in two clones) build once: the second waits for the first.
 exec 9>"$cache_dir/tidb-$version.lock"
