@@ -64,7 +64,7 @@ const mariadbSession = ' /*M!, max_statement_time = 0 */';
  * Dumps carry the values of AUTO_RANDOM columns, which TiDB takes only when allowed, as Lightning
  * allows them. `max_execution_time` is TiDB's limit on SELECTs, verification's scans among them.
  */
-const tidbSession = " /*T!, tidb_txn_mode = 'pessimistic', tidb_allow_auto_random_explicit_insert = 1, max_execution_time = 0 */";
+const tidbSession = " /*T!, tidb_txn_mode = 'pessimistic', allow_auto_random_explicit_insert = 1, max_execution_time = 0 */";
 
 /** Our literals escape with backslashes; NO_BACKSLASH_ESCAPES would corrupt them. */
 function withoutNoBackslashEscapes(sqlMode: string): string {
