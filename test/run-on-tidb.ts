@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     console.log(`# the TiDB suite: ${files.length} files on tidb-server at ${server.host}:${server.port}`);
     const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...process.argv.slice(2), ...files], {
       stdio: 'inherit',
-      env: { ...process.env, TEMPEST_TEST_TARGET: `${server.host}:${server.port}` },
+      env: { ...process.env, TEMPEST_TEST_TARGET: `${server.host}:${server.port}`, TEMPEST_TEST_TARGET_KIND: 'tidb' },
     });
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
     return code ?? (signal ? 1 : 0);

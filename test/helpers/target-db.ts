@@ -12,6 +12,9 @@ import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
  */
 export const testTarget = targetOf(process.env.TEMPEST_TEST_TARGET ?? '127.0.0.1:3306');
 
+/** What that server is, as test/run-on-tidb.ts says (`TEMPEST_TEST_TARGET_KIND=tidb`), for the few steps that differ. */
+export const testTargetKind = process.env.TEMPEST_TEST_TARGET_KIND === 'tidb' ? 'tidb' : 'mariadb';
+
 /** The name the import harness knows the target by. */
 export const mariadb = testTarget;
 
