@@ -34,9 +34,17 @@ const transientCodes = new Set([
   'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_QUERY_INTERRUPTED', 'ER_NET_READ_INTERRUPTED',
 ]);
 
+/**
+ * TiDB's passing conditions with numbers of its own (write conflicts, 9007 and up) have no MySQL
+ * name and pass as unknown codes; this one comes as ER_UNKNOWN_ERROR, told apart by its words: a
+ * locking read that met other transactions' writes too often.
+ */
+const tidbTransientMessage = /pessimistic lock retry limit reached/;
+
 /** A passing condition, or no server's answer at all (the connection, the network): worth retrying. */
 export function isTransient(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+  if (code === 'ER_UNKNOWN_ERROR') return tidbTransientMessage.test((error as Error).message);
   return transientCodes.has(code) || !code.startsWith('ER_');
 }
 

@@ -23,7 +23,10 @@
  * (Tempest's logical-import-batch-size, default Tempest's own), --tempest-node-args "ARGS"
  * (write it with "=": --tempest-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"), --keep (leave the databases), --regenerate,
  * --split-cores (the local mariadbd on the upper half of the cores, the loaders on the lower half, as
- * when the importer runs on another host: see bench/support/split-cores.ts; it gets its cores back at the end).
+ * when the importer runs on another host: see bench/support/split-cores.ts; it gets its cores back at the end),
+ * --tidb (the target is a tidb-server of the run's own, unistore on free ports, instead of --host/--port;
+ * tool `lightning` is stock tidb-lightning in logical mode, backend "tidb", both built by
+ * scripts/ensure-tidb.sh: `--tidb --tools lightning,tempest --rounds 3` compares the two, interleaved).
  */
 import { seededRandom as prng } from '../test/helpers/dump-fixture';
 import { spawn, execFileSync } from 'node:child_process';
@@ -40,6 +43,7 @@ import { CLK_TCK, cpuSeconds, findMariadbd, machineBusySeconds, readStat, readWr
 import { quiesce } from './support/quiesce';
 import { splitCores, type CoreSplit } from './support/split-cores';
 import { writeTempestConfig } from './support/tempest-config';
+import { startTidbServer, tidbBinDir, type TidbServer } from '../test/helpers/tidb-server';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -66,6 +70,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'split-cores': { type: 'boolean', default: false },
     regenerate: { type: 'boolean', default: false },
+    tidb: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -91,8 +96,10 @@ const opt = {
   keep: args.keep!,
   regenerate: args.regenerate!,
   splitCores: args['split-cores']!,
+  tidb: args.tidb!,
 };
-for (const tool of opt.tools) if (!['myloader', 'mariadb', 'tempest', 'tempest-insert'].includes(tool)) fail(`--tools: unknown tool "${tool}"`);
+for (const tool of opt.tools) if (!['myloader', 'mariadb', 'tempest', 'tempest-insert', 'lightning'].includes(tool)) fail(`--tools: unknown tool "${tool}"`);
+if (opt.tidb && opt.splitCores) fail('--split-cores pins the local mariadbd: not with --tidb');
 if (!['error', 'replace', 'ignore'].includes(opt.onDuplicate)) fail('--on-duplicate: error, replace or ignore');
 if (!['off', 'optional', 'required'].includes(opt.analyze)) fail('--analyze: off, optional or required');
 
@@ -430,8 +437,9 @@ interface RunOptions {
 
 async function timedRun(run: RunOptions): Promise<LoadResult> {
   const sampler = await mysql.createConnection(connectionOptions());
-  await quiesce(sampler);
-  const mariadbd = findMariadbd();
+  // tidb-server keeps a fresh unistore in memory: no InnoDB pages to write out.
+  if (!tidb) await quiesce(sampler);
+  const mariadbd = tidb ? tidb.pid : findMariadbd();
   const mariadbBefore = cpuSeconds(mariadbd);
   const writeBefore = mariadbd ? readWriteBytes(mariadbd) : 0;
   const machineBefore = machineBusySeconds();
@@ -568,6 +576,66 @@ async function loadMariadbClient(admin: Connection, dump: DumpInfo): Promise<Loa
   return { ...result, note: 'schema then every data file piped into one `mariadb` session (autocommit: one commit per 1 MiB INSERT); it has no concurrency' };
 }
 
+async function loadLightning(admin: Connection, dump: DumpInfo): Promise<LoadResult> {
+  if (!tidb) fail('tool lightning needs --tidb: Lightning\'s logical mode does not run on MariaDB');
+  const database = `${opt.dbPrefix}lightning`;
+  const taskInfo = `${opt.dbPrefix}lightning_task_info`;
+  await dropDatabase(admin, database);
+  await dropDatabase(admin, taskInfo);
+  const stateDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'tempest-bench-lightning-'));
+  const binary = path.join(tidbBinDir(), 'tidb-lightning');
+  const version = execFileSync(binary, ['-V']).toString().split('\n').find((line) => /Release Version/.test(line))?.trim() ?? 'tidb-lightning';
+  // The same work as Tempest's run: same concurrency, same routes, a file checkpoint; Lightning's
+  // logical mode verifies nothing (its checksum is a physical-mode step), so checksum is off.
+  const configPath = path.join(stateDir, 'tidb-lightning.toml');
+  const toml = `# Written by bench/import-speed.ts
+[lightning]
+level = "warn"
+file = ${JSON.stringify(path.join(stateDir, 'lightning.log'))}
+region-concurrency = ${opt.threads}
+table-concurrency = ${opt.threads}
+check-requirements = false
+task-info-schema-name = ${JSON.stringify(taskInfo)}
+
+[checkpoint]
+enable = true
+driver = "file"
+dsn = ${JSON.stringify(path.join(stateDir, 'checkpoint.pb'))}
+
+[tikv-importer]
+backend = "tidb"
+on-duplicate = ${JSON.stringify(opt.onDuplicate)}
+
+[mydumper]
+data-source-dir = ${JSON.stringify(opt.dir)}
+
+[tidb]
+host = ${JSON.stringify(opt.host)}
+port = ${opt.port}
+user = ${JSON.stringify(opt.user)}
+password = ${JSON.stringify(opt.password)}
+status-port = ${tidb.statusPort}
+
+[[routes]]
+schema-pattern = ${JSON.stringify(SOURCE_DB)}
+target-schema = ${JSON.stringify(database)}
+
+[post-restore]
+checksum = "off"
+analyze = ${JSON.stringify(opt.analyze)}
+`;
+  await fsp.writeFile(configPath, toml);
+  log(`\nlightning config ${configPath}:\n${toml.replace(/^/gm, '  | ')}`);
+  try {
+    const result = await timedRun({ tool: 'lightning', concurrency: `region ${opt.threads}, table ${opt.threads}`, database, command: binary, argv: ['-config', configPath], echo: true });
+    await checkRows(admin, database, dump, 'lightning');
+    return { ...result, note: `${version}; logical mode (backend "tidb"), on-duplicate "${opt.onDuplicate}", analyze "${opt.analyze}", file checkpoint; verifies nothing` };
+  } finally {
+    if (!opt.keep) await dropDatabase(admin, taskInfo);
+    await fsp.rm(stateDir, { recursive: true, force: true });
+  }
+}
+
 async function loadTempest(admin: Connection, dump: DumpInfo, method: 'auto' | 'insert'): Promise<LoadResult> {
   const database = `${opt.dbPrefix}tempest`;
   const taskInfo = `${opt.dbPrefix}tempest_task_info`;
@@ -631,7 +699,9 @@ function report(dump: DumpInfo, results: LoadResult[]): void {
   const tempest = medians.get('tempest');
   const myloader = medians.get('myloader');
   const client = medians.get('mariadb client');
-  const header = ['tool', 'concurrency', 'seconds', 'MB/s', 'rows/s', 'Tempest speed / this', 'tool CPU s', 'mariadbd CPU s', 'mariadbd writes MB', 'busy sessions mean/max', 'other CPU s'];
+  const lightning = medians.get('lightning');
+  const server = tidb ? 'tidb-server' : 'mariadbd';
+  const header = ['tool', 'concurrency', 'seconds', 'MB/s', 'rows/s', 'Tempest speed / this', 'tool CPU s', `${server} CPU s`, `${server} writes MB`, 'busy sessions mean/max', 'other CPU s'];
   const rows = results.map((r) => [
     r.tool,
     r.concurrency,
@@ -654,9 +724,9 @@ function report(dump: DumpInfo, results: LoadResult[]): void {
     `Dump: ${mb(dump.dataBytes)} MB of SQL data files (${dump.tables.map((t) => `${t.name}: ${t.files.length} files, ${t.rows} rows`).join('; ')}; ` +
       `${dump.rows} rows), ~1 MiB multi-row INSERTs, mydumper layout, seed ${dump.seed}.`,
   );
-  log(`Target: MariaDB at ${opt.host}:${opt.port}, ${os.cpus().length} cores, node ${process.version}. MB = 10^6 bytes of data files.`);
+  log(`Target: ${tidb ? 'tidb-server (unistore, in memory)' : 'MariaDB'} at ${opt.host}:${opt.port}, ${os.cpus().length} cores, node ${process.version}. MB = 10^6 bytes of data files.`);
   if (coreSplit) log(`Cores split (--split-cores): the loaders on ${coreSplit.loaderCores}, mariadbd on ${coreSplit.serverCores}, as when the importer runs on another host.`);
-  log('CPU columns: seconds of CPU used during the load by the loader (by process name), by mariadbd, and by every other process (noise).');
+  log(`CPU columns: seconds of CPU used during the load by the loader (by process name), by ${server}, and by every other process (noise).`);
   log('Busy sessions: target sessions running a statement on the load\'s database, sampled every 250 ms.');
   log('');
   log(`| ${header.join(' | ')} |`);
@@ -667,6 +737,7 @@ function report(dump: DumpInfo, results: LoadResult[]): void {
     const of = opt.rounds > 1 ? ` (medians of ${opt.rounds} rounds: ${[...medians].map(([tool, seconds]) => `${tool} ${seconds.toFixed(1)} s`).join(', ')})` : '';
     if (myloader !== undefined) log(`Tempest / myloader speed: ${(myloader / tempest).toFixed(2)} (>1: Tempest faster)${of}`);
     if (client !== undefined) log(`Tempest / mariadb client speed: ${(client / tempest).toFixed(2)} (>1: Tempest faster)${of}`);
+    if (lightning !== undefined) log(`Tempest / Lightning speed: ${(lightning / tempest).toFixed(2)} (>1: Tempest faster)${of}`);
   }
   for (const line of new Set(results.filter((r) => r.note).map((r) => `- ${r.tool}: ${r.note}`))) log(line);
 }
@@ -675,6 +746,8 @@ function report(dump: DumpInfo, results: LoadResult[]): void {
 
 /** Set with --split-cores. */
 let coreSplit: CoreSplit | undefined;
+/** Set with --tidb: the run's own tidb-server, the target of every load. */
+let tidb: TidbServer | undefined;
 
 async function main(): Promise<void> {
   const dump = await ensureDump();
@@ -683,15 +756,20 @@ async function main(): Promise<void> {
     if (mariadbd === undefined) fail('--split-cores: no local mariadbd process to pin');
     coreSplit = splitCores(mariadbd);
   }
+  if (opt.tidb) {
+    tidb = await startTidbServer();
+    Object.assign(opt, { host: tidb.host, port: tidb.port, user: 'root', password: '' });
+  }
   const admin = await mysql.createConnection(connectionOptions());
   const [version] = await admin.query<RowDataPacket[]>('SELECT VERSION() AS v');
-  log(`target: MariaDB ${version[0].v} at ${opt.host}:${opt.port}; threads ${opt.threads}; tools ${opt.tools.join(', ')}`);
+  log(`target: ${tidb ? 'TiDB' : 'MariaDB'} ${version[0].v} at ${opt.host}:${opt.port}; threads ${opt.threads}; tools ${opt.tools.join(', ')}`);
   const results: LoadResult[] = [];
   const loads: Record<string, { database: string; run: () => Promise<LoadResult> }> = {
     myloader: { database: `${opt.dbPrefix}myloader`, run: () => loadMyloader(admin, dump) },
     mariadb: { database: `${opt.dbPrefix}mariadb`, run: () => loadMariadbClient(admin, dump) },
     tempest: { database: `${opt.dbPrefix}tempest`, run: () => loadTempest(admin, dump, 'auto') },
     'tempest-insert': { database: `${opt.dbPrefix}tempest`, run: () => loadTempest(admin, dump, 'insert') },
+    lightning: { database: `${opt.dbPrefix}lightning`, run: () => loadLightning(admin, dump) },
   };
   let failed = false;
   for (const tool of Array.from({ length: opt.rounds }, () => opt.tools).flat()) {
@@ -715,7 +793,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => tidb?.stop());

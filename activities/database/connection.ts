@@ -45,11 +45,26 @@ export function createTargetPool(settings: TargetSettings, connectionLimit: numb
   };
   const pool = mysql.createPool(options);
   pool.on('connection', (connection) => {
-    // Queued before any statement of the borrower, so every statement sees these settings.
-    connection.query(`SET SESSION sql_mode = ${quoteText(withoutNoBackslashEscapes(settings.sqlMode))}, time_zone = '+00:00', foreign_key_checks = 0, max_statement_time = 0`);
+    // Queued before any statement of the borrower, so every statement sees these settings. That
+    // leaves no time to ask the server what it is: each server's own settings sit in the comments
+    // only it executes (`/*M!` MariaDB, `/*T!` TiDB; MySQL runs neither), so one statement fits all.
+    connection.query(`SET SESSION sql_mode = ${quoteText(withoutNoBackslashEscapes(settings.sqlMode))}, time_zone = '+00:00', foreign_key_checks = 0${mariadbSession}${tidbSession}`);
   });
   return pool;
 }
+
+/** A server-wide statement time limit must not cut a checksum scan or an index build short. */
+const mariadbSession = ' /*M!, max_statement_time = 0 */';
+
+/**
+ * TiDB: pessimistic transactions, whatever the server's default, because a chunk's transaction
+ * locks the chunk's position with `SELECT … FOR UPDATE` before it writes: a stale attempt of the
+ * same chunk must wait there and then see the new position, not write its batch and fail only at
+ * COMMIT (Lightning's logical mode asks for optimistic ones; it keeps no position in the target).
+ * Dumps carry the values of AUTO_RANDOM columns, which TiDB takes only when allowed, as Lightning
+ * allows them. `max_execution_time` is TiDB's limit on SELECTs, verification's scans among them.
+ */
+const tidbSession = " /*T!, tidb_txn_mode = 'pessimistic', allow_auto_random_explicit_insert = 1, max_execution_time = 0 */";
 
 /** Our literals escape with backslashes; NO_BACKSLASH_ESCAPES would corrupt them. */
 function withoutNoBackslashEscapes(sqlMode: string): string {

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
-import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { StringBody } from '../source/row-sink';
 import { ByteBuilder } from './byte-builder';
 import { numericFamilyOf } from './numeric-types';
-import { textOf } from './connection';
 import { NOT_A_NUMBER } from './number-form';
+import { serverKindOf } from './server-kind';
 import { qualifiedName, quoteName } from './sql-text';
 import type { TargetColumn } from './table-columns';
 
@@ -298,17 +298,7 @@ export function isLocalInfileRefused(error: unknown): boolean {
  * Whether batches may go as LOAD DATA: `auto` means yes except on TiDB, whose LOAD DATA may commit
  * rows in transactions of its own, apart from the chunk's position (exactly-once needs them together).
  */
-export function usesLoadData(pool: Pool, method: 'auto' | 'load-data' | 'insert'): Promise<boolean> {
-  if (method !== 'auto') return Promise.resolve(method === 'load-data');
-  let isTidb = tidbTargets.get(pool);
-  if (!isTidb) {
-    isTidb = pool.query<RowDataPacket[]>('SELECT VERSION() AS version').then(([rows]) => /tidb/i.test(textOf(rows[0].version)));
-    // A failed look is not remembered: the next chunk asks again.
-    isTidb.catch(() => tidbTargets.delete(pool));
-    tidbTargets.set(pool, isTidb);
-  }
-  return isTidb.then((tidb) => !tidb);
+export async function usesLoadData(pool: Pool, method: 'auto' | 'load-data' | 'insert'): Promise<boolean> {
+  if (method !== 'auto') return method === 'load-data';
+  return (await serverKindOf(pool)) !== 'tidb';
 }
-
-/** Whether a pool's server is TiDB, asked once per pool (a worker's), not once per chunk. */
-const tidbTargets = new WeakMap<Pool, Promise<boolean>>();

@@ -72,7 +72,6 @@ function renderingOf(column: TargetColumn): Rendering | undefined {
     case 'longblob':
     case 'enum':
     case 'set':
-    case 'json':
     case 'year':
       return 'bytes';
     case 'date':
@@ -82,6 +81,9 @@ function renderingOf(column: TargetColumn): Rendering | undefined {
       return 'datetime';
     case 'time':
       return 'time';
+    // A JSON column is a `json` type only on MySQL and TiDB (MariaDB's is a longtext), which both
+    // store a normalised document: its text is not the source's, so it is left out like any
+    // type whose stored form the source cannot predict.
     default:
       return undefined;
   }
@@ -335,17 +337,22 @@ function isCanonicalTemporal(src: Buffer, start: number, end: number, rendering:
 const datePattern = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d*))?)?$/;
 const timePattern = /^(-?)(\d{1,3}):(\d{1,2}):(\d{1,2})(?:\.(\d*))?$/;
 
-/** Dates and times as the target shows them; fractions are cut (not rounded) to the column's precision, as MariaDB does. */
+/**
+ * Dates and times as the target shows them, or undefined when that depends on the server: a
+ * fraction finer than the column's precision is cut by MariaDB and rounded by MySQL and TiDB
+ * (which may carry into the seconds and on to the date).
+ */
 function temporalText(text: string, rendering: 'date' | 'datetime' | 'time', precision: number): string | undefined {
+  const finer = (digits: string | undefined) => digits !== undefined && /[1-9]/.test(digits.slice(precision));
   const fraction = (digits: string | undefined) => (precision > 0 ? '.' + (digits ?? '').padEnd(precision, '0').slice(0, precision) : '');
   const two = (digits: string) => digits.padStart(2, '0');
   if (rendering === 'time') {
     const match = timePattern.exec(text);
-    if (!match) return undefined;
+    if (!match || finer(match[5])) return undefined;
     return `${match[1]}${two(match[2])}:${two(match[3])}:${two(match[4])}${fraction(match[5])}`;
   }
   const match = datePattern.exec(text);
-  if (!match) return undefined;
+  if (!match || finer(match[7])) return undefined;
   const date = `${match[1]}-${two(match[2])}-${two(match[3])}`;
   if (rendering === 'date') return date;
   return `${date} ${two(match[4] ?? '0')}:${two(match[5] ?? '0')}:${two(match[6] ?? '0')}${fraction(match[7])}`;

@@ -20,7 +20,7 @@ export interface TargetColumn {
 /** The target table's columns in table order; empty when the table does not exist. */
 export async function readTargetColumns(pool: Pool, schema: string, table: string): Promise<TargetColumn[]> {
   const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_OCTET_LENGTH, EXTRA, IS_GENERATED, IS_NULLABLE
+    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_OCTET_LENGTH, EXTRA, GENERATION_EXPRESSION, IS_NULLABLE
        FROM information_schema.COLUMNS
       WHERE TABLE_SCHEMA = ${quoteText(schema)} AND TABLE_NAME = ${quoteText(table)}
       ORDER BY ORDINAL_POSITION`,
@@ -32,7 +32,10 @@ export async function readTargetColumns(pool: Pool, schema: string, table: strin
     numericScale: row.NUMERIC_SCALE === null ? null : Number(row.NUMERIC_SCALE),
     datetimePrecision: row.DATETIME_PRECISION === null ? null : Number(row.DATETIME_PRECISION),
     octetLength: row.CHARACTER_OCTET_LENGTH === null ? null : Number(row.CHARACTER_OCTET_LENGTH),
-    generated: textOf(row.IS_GENERATED).toUpperCase() === 'ALWAYS' || /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/i.test(textOf(row.EXTRA)),
+    // Only columns every server has: MariaDB's IS_GENERATED is not in TiDB's or MySQL's
+    // information_schema. GENERATION_EXPRESSION is NULL (MariaDB) or empty (MySQL, TiDB) for a
+    // plain column; EXTRA names the kind of a generated one on all three.
+    generated: textOf(row.GENERATION_EXPRESSION) !== '' || /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/i.test(textOf(row.EXTRA)),
     nullable: textOf(row.IS_NULLABLE).toUpperCase() === 'YES',
   }));
 }

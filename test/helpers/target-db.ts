@@ -5,8 +5,24 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 
-/** The local MariaDB the suite imports into (root, no password), as on the machines this runs on. */
-export const mariadb = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+/**
+ * The server the suite imports into (root, no password): the local MariaDB, as on the machines this
+ * runs on, or the one `TEMPEST_TEST_TARGET=host:port` names (test/run-on-tidb.ts runs files so on a
+ * tidb-server of its own).
+ */
+export const testTarget = targetOf(process.env.TEMPEST_TEST_TARGET ?? '127.0.0.1:3306');
+
+/** What that server is, as test/run-on-tidb.ts says (`TEMPEST_TEST_TARGET_KIND=tidb`), for the few steps that differ. */
+export const testTargetKind = process.env.TEMPEST_TEST_TARGET_KIND === 'tidb' ? 'tidb' : 'mariadb';
+
+/** The name the import harness knows the target by. */
+export const mariadb = testTarget;
+
+function targetOf(address: string): { host: string; port: number; user: string; password: string } {
+  const match = /^(.+):(\d+)$/.exec(address);
+  if (!match) throw new Error(`TEMPEST_TEST_TARGET must be host:port, not "${address}"`);
+  return { host: match[1], port: Number(match[2]), user: 'root', password: '' };
+}
 
 /** A name no other test (or earlier run) uses, for databases, schemas and task queues. */
 export function uniqueName(prefix: string): string {
@@ -15,7 +31,7 @@ export function uniqueName(prefix: string): string {
 
 /** A plain utf8mb4 connection for preparing and inspecting databases. */
 export function adminConnection(): Promise<Connection> {
-  return mysql.createConnection({ ...mariadb, charset: 'utf8mb4', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, multipleStatements: true });
+  return mysql.createConnection({ ...testTarget, charset: 'utf8mb4', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, multipleStatements: true });
 }
 
 export async function dropDatabases(connection: Connection, names: readonly string[]): Promise<void> {

@@ -16,7 +16,7 @@ import { tableProgressQuery, taskStateQuery, type TaskState } from '../../workfl
 import type { importTask } from '../../workflows/import-task';
 import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
 import { makeTempDir, spawnWorker, startImport, tempestMain, waitForExit, withWorker, writeConfig } from '../helpers/import-harness';
-import { adminConnection, committedRows, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
+import { adminConnection, committedRows, dropDatabases, sortedRows, testTarget, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
 const run = promisify(execFile);
@@ -121,7 +121,7 @@ test('the exported .pb decodes with protobufjs from proto/checkpoints.proto and 
     };
     assert.equal(decoded.taskCheckpoint.sourceDir, path.join(dir, prepared.schema));
     assert.equal(decoded.taskCheckpoint.backend, 'tidb');
-    assert.equal(decoded.taskCheckpoint.tidbPort, 3306);
+    assert.equal(decoded.taskCheckpoint.tidbPort, testTarget.port);
     assert.deepEqual(Object.keys(decoded.checkpoints).sort(), state.tables.map((table) => table.key).sort());
     let chunkCount = 0;
     for (const table of state.tables) {

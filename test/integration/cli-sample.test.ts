@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import type { RowDataPacket } from 'mysql2/promise';
 import { freePort } from '../helpers/free-port';
 import { makeTempDir, tempestMain } from '../helpers/import-harness';
-import { adminConnection, dropDatabases, uniqueName } from '../helpers/target-db';
+import { adminConnection, dropDatabases, testTarget, uniqueName } from '../helpers/target-db';
 
 const run = promisify(execFile);
 const dir = makeTempDir('tempest-cli');
@@ -31,7 +31,8 @@ test('tempest import on embedded defaults: starts its own Temporal dev server an
     fs
       .readFileSync(path.join(sample, 'sample.toml'), 'utf8')
       .replace('data-source-dir = "examples/sample-dump"', `data-source-dir = ${JSON.stringify(path.join(sample, 'sample-dump'))}`)
-      .replace('[lightning]\n', `[lightning]\ntask-info-schema-name = "${schema}_info"\n`) +
+      .replace('[lightning]\n', `[lightning]\ntask-info-schema-name = "${schema}_info"\n`)
+      .replace('host = "127.0.0.1"\nport = 3306\n', `host = ${JSON.stringify(testTarget.host)}\nport = ${testTarget.port}\n`) +
       `
 [checkpoint]
 dsn = ${JSON.stringify(path.join(dir, 'checkpoint.pb'))}

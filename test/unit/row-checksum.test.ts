@@ -86,3 +86,16 @@ test('values given out of column order checksum as in column order', () => {
   assert.equal(inOrder.endRow(), expected);
   assert.equal(shuffled.endRow(), expected);
 });
+
+test('a time finer than its column is not predicted (MariaDB cuts it, MySQL and TiDB round it); zeros past the precision are', () => {
+  const datetime = column('d', 'datetime', { datetimePrecision: 3, nullable: false });
+  const checksummer = new RowChecksummer(checksumColumns([datetime]).covered);
+  const rowOf = (value: string) => {
+    checksummer.startRow(true);
+    checksummer.value(0, Buffer.from(value));
+    return checksummer.endRow();
+  };
+  assert.equal(rowOf('2001-01-01 1:2:3.45678'), undefined, 'five digits into a DATETIME(3)');
+  assert.equal(rowOf('2001-01-01 23:59:59.9996'), undefined, 'one that rounds into the next day');
+  assert.equal(rowOf('2001-01-01 1:2:3.45600'), crcOf('2001-01-01 01:02:03.456'));
+});
