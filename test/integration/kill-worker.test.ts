@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Connection } from 'mysql2/promise';
 import { rootCauseMessage } from '../../client/failure-message';
 import { generateDump, loadReference, seededRandom, type DumpFixture } from '../helpers/dump-fixture';
-import { makeTempDir, spawnWorker, startImport, waitForExit, writeConfig } from '../helpers/import-harness';
+import { importOutcome, makeTempDir, spawnWorker, startImport, waitForExit, writeConfig } from '../helpers/import-harness';
 import { adminConnection, committedRows, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -52,7 +52,7 @@ test('kill -9 of the worker at random moments, five times or more: every table e
   let worker = spawnWorker(config, logFile);
   workers.push(worker);
   let finished = false;
-  const result = handle.result().then(
+  const result = importOutcome(handle, config).then(
     (outcome) => ({ outcome }),
     (error: unknown) => ({ error }),
   );
