@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
-import { startImport, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, testScratch, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -100,7 +100,7 @@ test('with table-concurrency = 1, the next table loads while the one before it w
         // Also when the check fails: the worker stops only once the index build it runs is done.
         await holder.query('COMMIT');
       }
-      return handle.result();
+      return importOutcome(handle, config);
     });
     assert.deepEqual(
       result.tables.map((table) => [table.key, table.rows, table.status]),

@@ -6,11 +6,10 @@ import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { Connection as DbConnection } from 'mysql2/promise';
 import { rootCauseMessage } from '../../client/failure-message';
-import type { ImportTaskResult } from '../../workflows/import-task';
 import { ensureDevServer, type DevServer } from '../../client/temporal/dev-server';
 import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
 import { freePort } from '../helpers/free-port';
-import { makeTempDir, spawnWorker, startImport, waitForExit, writeConfig } from '../helpers/import-harness';
+import { importOutcome, makeTempDir, spawnWorker, startImport, waitForExit, writeConfig, type TaskTable } from '../helpers/import-harness';
 import { adminConnection, committedRows, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 
 let db: DbConnection;
@@ -62,10 +61,10 @@ test('stopping and restarting the Temporal dev server in the middle of an import
   server = await ensureDevServer({ stateDir, port, uiPort });
   assert.ok(server.startedHere, 'a new server process was started on the same history file');
 
-  let outcome: ImportTaskResult;
+  let outcome: { tables: TaskTable[] };
   for (;;) {
     try {
-      outcome = await handle.result();
+      outcome = await importOutcome(handle, config);
       break;
     } catch (error) {
       // While the connection re-establishes, the long poll for the result can fail: ask again.
