@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { withoutValues } from './database/target-errors';
+import { cannotHealReason, withoutValues } from './database/target-errors';
 
 /**
  * Failure types an operator must act on: retrying would fail the same way.
@@ -24,11 +24,14 @@ export function nonRetryable(type: NonRetryableType, message: string, details?: 
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
 }
 
-/** Conditions that pass: the target restarting, a dropped connection, lock contention, a wrong password being fixed. */
+/**
+ * Conditions that pass: the target restarting, a dropped connection, lock contention. A refused
+ * login or privilege is not one of them: it needs a person, and retrying it would only hide it.
+ */
 const transientCodes = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
   'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT',
-  'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_ACCESS_DENIED_ERROR', 'ER_QUERY_INTERRUPTED', 'ER_NET_READ_INTERRUPTED',
+  'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_QUERY_INTERRUPTED', 'ER_NET_READ_INTERRUPTED',
 ]);
 
 /** A passing condition, or no server's answer at all (the connection, the network): worth retrying. */
@@ -52,5 +55,7 @@ export function toActivityFailure(error: unknown): Error {
     clean.name = error.name === 'Error' ? 'TransientError' : error.name;
     return clean;
   }
+  const reason = cannotHealReason(error);
+  if (reason) return nonRetryable('TargetError', `${reason.what}: ${code}: ${message}. ${reason.remedy}`);
   return nonRetryable('TargetError', `the target refused a statement: ${code}: ${message}`);
 }

@@ -13,6 +13,7 @@ import type { RowSink } from './source/row-sink';
 import { readSqlRowsInto } from './source/sql-reader';
 import { lockChunkProgress, readChunkProgress, saveChunkProgressSql, startChunkProgress, type ChunkIdentity, type ChunkProgress } from './database/chunk-progress';
 import { isToleratedRowError, toleranceOf } from './database/error-records';
+import { readOverlapMark, saveOverlapMarkSql, type OverlapMark } from './database/overlap-marks';
 import { checksumColumns, RowChecksummer, type ChecksumColumn } from './database/row-checksum';
 import { BatchEncoder, columnMapping, EncodingSink, type ColumnMapping } from './database/batch-encoder';
 import { duplicatesIn, type InsertStatement } from './database/insert-statement';
@@ -26,6 +27,22 @@ export interface ChunkContext {
   heartbeat(details: ChunkHeartbeat): void;
   /** Aborted when Temporal cancels the activity (or its worker is shutting down). */
   signal: AbortSignal;
+  /**
+   * What one activity importing many chunks of a table learns of it once (its identity and
+   * columns), not once per chunk: two information_schema queries per tiny file were half its cost.
+   */
+  tableFacts?: Map<string, Promise<unknown>>;
+}
+
+function learnOnce<T>(context: ChunkContext, fact: string, learn: () => Promise<T>): Promise<T> {
+  if (!context.tableFacts) return learn();
+  let known = context.tableFacts.get(fact) as Promise<T> | undefined;
+  if (!known) {
+    known = learn();
+    context.tableFacts.set(fact, known);
+    known.catch(() => context.tableFacts?.delete(fact));
+  }
+  return known;
 }
 
 /**
@@ -40,7 +57,7 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
   if (saved?.finished) return { rows: saved.rows, endOffset: saved.pos };
 
   const file = await statSource(input);
-  const tableCreated = await readTableCreated(context.pool, table);
+  const tableCreated = await learnOnce(context, `created ${table.key}`, () => readTableCreated(context.pool, table));
   try {
     if (saved) await ensureResumable(context.pool, input, saved, file, tableCreated, settings.readBlockSize);
     else ensurePlanHolds(input, file);
@@ -56,8 +73,10 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
   };
   // Every batch locks this row first (see lockChunkProgress): it must exist before the first one.
   if (!saved) await startChunkProgress(context.pool, settings.taskInfoSchema, identity, committed);
+  // Only a chunk taken over from Lightning has one, and it has committed progress.
+  const overlap = saved ? await readOverlapMark(context.pool, settings.taskInfoSchema, identity) : undefined;
 
-  const columns = await readTargetColumns(context.pool, table.schema, table.name);
+  const columns = await learnOnce(context, `columns ${table.key}`, () => readTargetColumns(context.pool, table.schema, table.name));
   // A CSV row needs no context, so a resumed CSV chunk reads from its position (a Parquet one from
   // its row); an SQL row needs its INSERT statement's head, so SQL is read from the chunk's start
   // and rows up to the position skipped.
@@ -78,7 +97,7 @@ export async function importChunk(context: ChunkContext, input: ChunkInput): Pro
     endOffset: isWholeFile(chunk) ? undefined : chunk.endOffset,
   });
   const loadData = await usesLoadData(context.pool, settings.writeMethod ?? 'auto');
-  const writer = new ChunkWriter(context, input, identity, columns, committed, prefix, loadData, (offset) => source.sourceOffset(offset));
+  const writer = new ChunkWriter(context, input, identity, columns, committed, prefix, loadData, overlap, (offset) => source.sourceOffset(offset));
   // Progress counts the bytes of this chunk's span on disk that are imported: up to the committed
   // position in a plain file; those read so far in a compressed one (read from its start, and its
   // positions are in the uncompressed stream); none in Parquet, whose positions are rows.
@@ -184,6 +203,8 @@ class ChunkWriter extends EncodingSink {
     committed: ChunkProgress,
     private readonly prefix: PrefixChecksum,
     private readonly loadData: boolean,
+    /** What a chunk taken over from Lightning may find already in past its position (see OverlapMark); settled as batches commit. */
+    private readonly overlap: OverlapMark | undefined,
     /** Where an offset in the reader's bytes is in the file (they differ when the file is transcoded). */
     private readonly sourceOffset: (readerOffset: number) => number,
   ) {
@@ -226,7 +247,7 @@ class ChunkWriter extends EncodingSink {
     if (this.batchMapping !== mapping && this.encoder.rowCount > 0) this.flushDue();
     this.batchMapping = mapping;
     this.rowColumns = columns;
-    this.encoder.startRow(mapping, this.loadData && !this.loadRefused);
+    this.encoder.startRow(mapping, this.loadData && !this.loadRefused && !this.replacingOverlap());
   }
 
   endRow(readerEndOffset: number): void {
@@ -244,6 +265,16 @@ class ChunkWriter extends EncodingSink {
       // Imported before: hash past it, so no bytes pile up while skipping.
       this.encoder.dropRow();
       this.prefix.at(endOffset);
+      return;
+    }
+    if (this.overlap && this.overlap.skipRows > 0) {
+      // Lightning wrote it after the position it saved (a table without keys: see take-over).
+      this.encoder.dropRow();
+      this.prefix.at(endOffset);
+      this.overlap.skipRows--;
+      this.overlap.rowsAlreadyIn++;
+      this.progress.pos = endOffset;
+      this.progress.rows++;
       return;
     }
     const crc = this.encoder.endRow();
@@ -267,6 +298,15 @@ class ChunkWriter extends EncodingSink {
   }
 
   async finish(): Promise<ChunkResult> {
+    if (this.overlap && this.overlap.skipRows > 0) {
+      const { table, chunk } = this.input;
+      throw nonRetryable(
+        'TargetChangedError',
+        `${table.key}: ${chunk.path} has ${this.overlap.skipRows} rows fewer past byte offset ${this.resumePos} than the target holds beyond the checkpoint taken over; ` +
+          `the table has rows from elsewhere. Import it again from scratch with: tempest ctl --checkpoint-error-destroy='${table.key}'`,
+        { table: table.key, path: chunk.path, offset: this.resumePos },
+      );
+    }
     await this.flush(true);
     await this.committing;
     return { rows: this.progress.rows, endOffset: this.progress.pos };
@@ -315,7 +355,13 @@ class ChunkWriter extends EncodingSink {
       }
       return target;
     });
-    return columnMapping(table, targets, this.covered, settings.onDuplicate, this.loadData);
+    const replacing = this.replacingOverlap();
+    return columnMapping(table, targets, this.covered, replacing ? 'replace' : settings.onDuplicate, this.loadData && !replacing);
+  }
+
+  /** Rows from here on may already be in (see OverlapMark): they go as INSERTs that replace in place. */
+  private replacingOverlap(): boolean {
+    return this.overlap?.replacePastPos === true;
   }
 
   /**
@@ -335,6 +381,7 @@ class ChunkWriter extends EncodingSink {
     const encoded = this.encoder.take();
     this.sendAtBytes = Math.min(this.sendAtBytes * 2, this.fullBatchBytes());
     const batch: SentBatch = {
+      replacing: this.replacingOverlap(),
       insert: this.batchMapping?.insert,
       rows: encoded.rows,
       load: encoded.load && this.batchMapping?.load && { sql: this.batchMapping.load.sql, rows: encoded.load },
@@ -368,6 +415,7 @@ class ChunkWriter extends EncodingSink {
     try {
       await this.begin(connection, batch.startOffset);
       let duplicates = 0;
+      let inserted: ResultSetHeader | undefined;
       if (batch.load && !(await this.loaded(connection, batch.load))) {
         // The target did not store the rows as an INSERT would have: undo, and send them as one.
         await connection.query('ROLLBACK');
@@ -377,9 +425,17 @@ class ChunkWriter extends EncodingSink {
       }
       if (!batch.load && batch.insert && batch.rows.length > 0) {
         const [result] = await connection.query<ResultSetHeader>(batch.insert.for(batch.rows));
-        duplicates = duplicatesIn(result, batch.rows.length, this.input.settings.onDuplicate);
+        inserted = result;
+        duplicates = duplicatesIn(result, batch.rows.length, batch.replacing ? 'replace' : this.input.settings.onDuplicate);
       }
-      await connection.query(`${saveChunkProgressSql(this.input.settings.taskInfoSchema, this.identity, batch.progress, duplicates)};\nCOMMIT`);
+      let overlapSql = '';
+      if (this.overlap) {
+        const alreadyIn = this.settleOverlap(batch, inserted, duplicates);
+        // Rows Lightning had written are no duplicates of the source: verification must not count them out.
+        if (alreadyIn !== undefined) duplicates = 0;
+        overlapSql = `${saveOverlapMarkSql(this.input.settings.taskInfoSchema, this.identity, this.overlap)};\n`;
+      }
+      await connection.query(`${overlapSql}${saveChunkProgressSql(this.input.settings.taskInfoSchema, this.identity, batch.progress, duplicates)};\nCOMMIT`);
       connection.release();
     } catch (error) {
       // The transaction may be half-done on this session: closing it rolls it back.
@@ -403,6 +459,26 @@ class ChunkWriter extends EncodingSink {
     if (loaded) this.encoder.recycle(loaded);
     this.committedProgress = batch.progress;
     this.context.heartbeat(this.heartbeat());
+  }
+
+  /**
+   * Moves the overlap mark past `batch` and returns how many of its rows were already in (undefined:
+   * the batch was not written over the overlap). The rows a statement inserted are its affected
+   * rows less two for each row it changed (`changed`: the "Duplicates" it reports; a row met
+   * unchanged, as Lightning's rows are, counts 0). A batch of which every row was in continues the
+   * overlap; the first new row ends it (Lightning wrote the chunk's rows in file order), and the
+   * rest go as configured.
+   */
+  private settleOverlap(batch: SentBatch, result: ResultSetHeader | undefined, changed: number): number | undefined {
+    const mark = this.overlap!;
+    if (!batch.replacing || !mark.replacePastPos || !result) return undefined;
+    const alreadyIn = batch.rowEnds.length - (result.affectedRows - 2 * changed);
+    mark.rowsAlreadyIn += alreadyIn;
+    if (alreadyIn < batch.rowEnds.length) {
+      mark.replacePastPos = false;
+      this.mappings.clear();
+    }
+    return alreadyIn;
   }
 
   /** Sends the batch as LOAD DATA; false when it must go as an INSERT instead (the transaction then holds a partial load). */
@@ -435,10 +511,20 @@ class ChunkWriter extends EncodingSink {
     const rowNumber = failedRowNumber((error as Error).message);
     const rowEnd = rowNumber !== undefined ? batch.rowEnds[rowNumber - 1] : undefined;
     const rowStart = rowNumber !== undefined && rowNumber > 1 ? batch.rowEnds[rowNumber - 2] : batch.startOffset;
-    const where = rowEnd !== undefined ? `the row at byte offset ${rowStart}–${rowEnd}` : `a row between byte offsets ${batch.startOffset} and ${batch.endOffset}`;
+    // A Parquet chunk's offsets are row indexes of the file (its row's index + 1 where it ends).
+    const byRow = chunk.type === 'parquet';
+    const where =
+      rowEnd !== undefined
+        ? byRow
+          ? `row ${rowStart} of the file`
+          : `the row at byte offset ${rowStart}–${rowEnd}`
+        : byRow
+          ? `a row of rows ${batch.startOffset} to ${batch.endOffset - 1} of the file`
+          : `a row between byte offsets ${batch.startOffset} and ${batch.endOffset}`;
+    const before = byRow ? `row ${batch.startOffset} of the file` : `byte offset ${batch.startOffset}`;
     return nonRetryable(
       isDataError(error) ? 'DataError' : 'SchemaError',
-      `${table.key}: ${chunk.path}: the target rejected ${where}: ${message}. Rows before byte offset ${batch.startOffset} are imported; fix the file or the table, then resume.`,
+      `${table.key}: ${chunk.path}: the target rejected ${where}: ${message}. Rows before ${before} are imported; fix the file or the table, then resume.`,
       { table: table.key, path: chunk.path, offset: rowStart ?? batch.startOffset, errno: (error as { errno?: number }).errno },
     );
   }
@@ -446,7 +532,7 @@ class ChunkWriter extends EncodingSink {
 
 const FIRST_BATCH_BYTES = 64 * 1024;
 const LOAD_DATA_BATCH_BYTES = 4 * 1024 * 1024;
-const INSERT_BATCH_BYTES = 1024 * 1024;
+export const INSERT_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Another attempt of this chunk moved its position: this one (left running by a worker Temporal
@@ -461,6 +547,8 @@ class SupersededAttemptError extends Error {
 
 /** A batch on its way to the target, with what locates its rows in the file. */
 interface SentBatch {
+  /** Written with replace semantics over rows that may already be in (see OverlapMark). */
+  replacing: boolean;
   /** The table's INSERT (none when no row was ever read). */
   insert: InsertStatement | undefined;
   /** The rows as INSERT text (empty while the batch goes as LOAD DATA). */

@@ -9,6 +9,7 @@ import { ensureDeferredIndexTable } from './database/deferred-indexes';
 import { precheckPlannedTables } from './database/precheck';
 import { restoreView } from './database/restore-schema';
 import { toActivityFailure } from './failures';
+import { ProgressClock } from './give-up';
 import { heartbeat, heartbeating } from './heartbeat';
 import type { ChunkContext } from './import-chunk';
 import { createRelease01Activities } from './release-01-activities';
@@ -18,7 +19,7 @@ import { storeSourcePlan, type PlanSummary } from './plan/store-plan';
 import { claimTables, recordTableOutcome, readTableRecords, type TableOutcome, type TableSlots } from './plan/table-queue';
 import { loadTaskSettings, readTableHead, readTablePlan, readViews, storeFileBoundaries, type TableHead } from './plan/task-plan';
 import { planSource } from './source/plan-source';
-import { destroyTable, finishTableRows, importChunkGroup, importSmallTable, planTableChunks, type GroupResult, type SmallTableResult } from './table-steps';
+import { destroyTable, finishTableRows, importChunkGroup, importSmallTables, planTableChunks, type GroupResult, type SmallTableResult } from './table-steps';
 import type { TableChunkSummary } from './plan/chunk-plan';
 import type { ChunkHeartbeat, TaskRef, TaskSettings, VerifyResult } from './task-types';
 
@@ -43,9 +44,19 @@ export function createActivities(deps: ActivityDependencies) {
     if (!head) throw new Error(`table ${ordinal} of task ${task.taskId} is not in its stored plan`);
     return head;
   };
-  const chunkContext = (onBeat: (beat: ChunkHeartbeat) => unknown = (beat) => beat): ChunkContext => {
+  /** What rows are written with: heartbeats stamped with the moment rows last moved (for give-up-after). */
+  const chunkContext = (clock: ProgressClock, onBeat: (beat: ChunkHeartbeat) => ChunkHeartbeat = (beat) => beat): ChunkContext => {
     const context = Context.current();
-    return { pool, heartbeat: (beat) => context.heartbeat(onBeat(beat)), signal: context.cancellationSignal };
+    return { pool, heartbeat: (beat) => context.heartbeat(clock.stamp(onBeat(beat))), signal: context.cancellationSignal, tableFacts: new Map() };
+  };
+  /** Runs an activity that writes rows, giving up per `[temporal] give-up-after`. */
+  const writingRows = async <T>(settings: TaskSettings, work: (clock: ProgressClock) => Promise<T>): Promise<T> => {
+    const clock = new ProgressClock(settings.giveUpAfter, Context.current().info);
+    try {
+      return await work(clock);
+    } catch (error) {
+      throw clock.verdict(error);
+    }
   };
   return sanitized({
     ...createRelease01Activities(deps),
@@ -102,7 +113,7 @@ export function createActivities(deps: ActivityDependencies) {
       const settings = await settingsOf(input.task);
       const head = await headOf(input.task, input.ordinal);
       if (input.destroyFirst) await destroyTable(pool, settings, head);
-      const summary = await planTableChunks(pool, settings, head, input.destroyFirst);
+      const [summary] = await planTableChunks(pool, settings, [{ head, destroyFirst: input.destroyFirst }]);
       await recordTableOutcome(pool, input.task, input.ordinal, { state: 'running', status: 30, rows: 0, doneBytes: 0, chunks: summary.chunks, engines: summary.engineGroups.length });
       return summary;
     },
@@ -112,25 +123,26 @@ export function createActivities(deps: ActivityDependencies) {
       const settings = await settingsOf(input.task);
       const head = await headOf(input.task, input.ordinal);
       const before = { rows: 0, diskBytes: 0 };
-      const context = chunkContext((beat) => ({ ...beat, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
-      return importChunkGroup(context, settings, head, { engineId: input.engineId, group: input.group }, (done) => Object.assign(before, done));
+      return writingRows(settings, (clock) => {
+        const context = chunkContext(clock, (beat) => ({ ...beat, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
+        return importChunkGroup(context, settings, head, { engineId: input.engineId, group: input.group }, (done) => Object.assign(before, done));
+      });
     },
 
     /** Small tables from start to end, one after the other: one activity for many tables. */
     async importSmallTables(input: { task: TaskRef; tables: Array<{ ordinal: number; destroyFirst: boolean }> }): Promise<SmallTableResult[]> {
       const settings = await settingsOf(input.task);
-      const results: SmallTableResult[] = [];
-      // Heartbeats count the whole group's committed progress, and name the table being written.
+      const tables = await Promise.all(input.tables.map(async (table) => ({ head: await headOf(input.task, table.ordinal), destroyFirst: table.destroyFirst })));
+      // Heartbeats count the whole group's committed progress, and name the group by its first table.
       const before = { rows: 0, diskBytes: 0 };
-      for (const table of input.tables) {
-        const head = await headOf(input.task, table.ordinal);
-        const context = chunkContext((beat) => ({ ...beat, table: head.key, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
-        const result = await importSmallTable(context, settings, head, table.destroyFirst);
-        results.push(result);
-        before.rows += result.rows;
-        before.diskBytes += result.bytes;
-      }
-      return results;
+      const group = tables[0]?.head.key;
+      return writingRows(settings, (clock) => {
+        const context = chunkContext(clock, (beat) => ({ ...beat, table: group, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
+        return importSmallTables(context, settings, tables, (done) => {
+          before.rows += done.rows;
+          before.diskBytes += done.bytes;
+        });
+      });
     },
 
     async finishTable(input: { task: TaskRef; ordinal: number }): Promise<{ status: number; verify?: VerifyResult }> {

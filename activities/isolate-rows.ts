@@ -229,7 +229,7 @@ function rowStart(batch: RejectedBatch, index: number): number {
 function stopFailure({ settings, table, chunk }: ChunkInput, batch: RejectedBatch, stop: Stop, recorded: Record<RecordKind, number>): Error {
   const start = rowStart(batch, stop.index);
   const end = batch.rowEnds[stop.index];
-  const place = chunk.type === 'parquet' ? `row ${start}` : `byte offset ${start}–${end}`;
+  const place = chunk.type === 'parquet' ? `row ${start} of the file` : `byte offset ${start}–${end}`;
   // The row was written alone: "at row 1" of its statement would only mislead.
   const reason = withoutValues((stop.error as Error).message).replace(/ at row \d+$/, '');
   const details = { table: table.key, path: chunk.path, offset: start, errno: (stop.error as { errno?: number }).errno };

@@ -11,7 +11,7 @@ import { qualifiedName } from './database/sql-text';
 import { verifyTable } from './database/verify-table';
 import { assignEngines, readChunks, storeTableChunks, summarize, type TableChunkSummary } from './plan/chunk-plan';
 import { readTablePlan, type TableHead } from './plan/task-plan';
-import { recordTableOutcome, type TableOutcome } from './plan/table-queue';
+import { recordTableOutcomes, type TableOutcome } from './plan/table-queue';
 import { planChunks } from './source/plan-chunks';
 import type { TaskSettings, VerifyResult } from './task-types';
 
@@ -21,13 +21,17 @@ import type { TaskSettings, VerifyResult } from './task-types';
  * guarantees (chunk progress commits with the rows; every step can run again).
  */
 
-/** Cuts the table's files into chunks and engines and stores them; a destroyed table is cut afresh. */
-export async function planTableChunks(pool: Pool, settings: TaskSettings, head: TableHead, destroyFirst: boolean): Promise<TableChunkSummary> {
-  const { plan, boundaries } = await readTablePlan(pool, settings, head);
-  // A destroyed table starts over: a checkpoint's cut no longer applies to it.
-  const chunks = assignEngines(await planChunks(settings, plan.dataFiles, destroyFirst ? {} : boundaries), settings.batchSize ?? defaultBatchSize);
-  await storeTableChunks(pool, settings, head.ordinal, chunks);
-  return summarize(chunks);
+/** Cuts tables' files into chunks and engines and stores them, in one transaction; a destroyed table is cut afresh. */
+export async function planTableChunks(pool: Pool, settings: TaskSettings, tables: ReadonlyArray<{ head: TableHead; destroyFirst: boolean }>): Promise<TableChunkSummary[]> {
+  const planned = [];
+  for (const { head, destroyFirst } of tables) {
+    const { plan, boundaries } = await readTablePlan(pool, settings, head);
+    // A destroyed table starts over: a checkpoint's cut no longer applies to it.
+    const chunks = assignEngines(await planChunks(settings, plan.dataFiles, destroyFirst ? {} : boundaries), settings.batchSize ?? defaultBatchSize);
+    planned.push({ ordinal: head.ordinal, chunks });
+  }
+  await storeTableChunks(pool, settings, planned);
+  return planned.map(({ chunks }) => summarize(chunks));
 }
 
 /** Lightning's `[mydumper] batch-size`: source bytes per engine. */
@@ -130,28 +134,45 @@ export interface SmallTableResult {
 }
 
 /**
- * A small table from start to end in one go: (destroy,) plan, rows, verification, indexes, analyze;
- * its outcome recorded. A failure the operator must fix is recorded as the table's, and the next
- * table goes on; a passing one (the target down) is thrown, and the activity retries from the
- * committed positions.
+ * Small tables from start to end in one go: (destroyed,) planned together, then each one's rows,
+ * verification, indexes and analyze; their outcomes recorded together at the end (a crash before
+ * that redoes only what is not committed: chunk positions commit with the rows). A failure the
+ * operator must fix is recorded as that table's, and the next table goes on; a passing one (the
+ * target down) is thrown, and the activity retries.
  */
-export async function importSmallTable(context: ChunkContext, settings: TaskSettings, head: TableHead, destroyFirst: boolean): Promise<SmallTableResult> {
+export async function importSmallTables(
+  context: ChunkContext,
+  settings: TaskSettings,
+  tables: ReadonlyArray<{ head: TableHead; destroyFirst: boolean }>,
+  onTableDone: (result: SmallTableResult) => void,
+): Promise<SmallTableResult[]> {
+  for (const { head, destroyFirst } of tables) if (destroyFirst) await destroyTable(context.pool, settings, head);
+  const summaries = await planTableChunks(context.pool, settings, tables);
+  const outcomes: Array<{ ordinal: number; outcome: TableOutcome }> = [];
+  const results: SmallTableResult[] = [];
+  for (const [index, { head }] of tables.entries()) {
+    const outcome = await importSmallTable(context, settings, head, summaries[index]);
+    outcomes.push({ ordinal: head.ordinal, outcome });
+    const result = { ordinal: head.ordinal, key: head.key, failed: outcome.state === 'failed', status: outcome.status, rows: outcome.rows, bytes: outcome.doneBytes };
+    results.push(result);
+    onTableDone(result);
+  }
+  await recordTableOutcomes(context.pool, settings, outcomes);
+  return results;
+}
+
+async function importSmallTable(context: ChunkContext, settings: TaskSettings, head: TableHead, summary: TableChunkSummary): Promise<TableOutcome> {
   let stage: number = CheckpointStatus.allWritten;
-  let outcome: TableOutcome;
   try {
-    if (destroyFirst) await destroyTable(context.pool, settings, head);
-    const summary = await planTableChunks(context.pool, settings, head, destroyFirst);
     const written = await importChunkGroup(context, settings, head, {});
     stage = CheckpointStatus.checksummed;
     const finished = await finishTableRows(context.pool, settings, head);
-    outcome = { state: 'finished', status: finished.status, rows: written.rows, doneBytes: head.totalBytes, chunks: summary.chunks, engines: summary.engineGroups.length, verify: finished.verify };
+    return { state: 'finished', status: finished.status, rows: written.rows, doneBytes: head.totalBytes, chunks: summary.chunks, engines: summary.engineGroups.length, verify: finished.verify };
   } catch (error) {
     const failed = tableFailureOf(error, stage);
     if (!failed) throw toActivityFailure(error);
     // A failed table's rows are those committed: they stay, and a fix resumes after them.
     const committed = await readTableProgressTotals(context.pool, settings.taskInfoSchema, settings.taskId, head.key);
-    outcome = { state: 'failed', status: failed.status, rows: committed.rows, doneBytes: 0, failure: failed.failure };
+    return { state: 'failed', status: failed.status, rows: committed.rows, doneBytes: 0, failure: failed.failure };
   }
-  await recordTableOutcome(context.pool, settings, head.ordinal, outcome);
-  return { ordinal: head.ordinal, key: head.key, failed: outcome.state === 'failed', status: outcome.status, rows: outcome.rows, bytes: outcome.doneBytes };
 }

@@ -70,8 +70,15 @@ export interface TaskSettings {
   checkpoint: CheckpointSettings;
   /** A Temporal duration ("20s"): a chunk that does not heartbeat for this long is retried elsewhere. */
   chunkHeartbeatTimeout: string;
+  /**
+   * `[temporal] give-up-after`, a Temporal duration ("30m"): how long activities may retry without
+   * the task making progress before it fails with the last error. Absent: retry forever.
+   */
+  giveUpAfter?: string;
   /** For messages and checkpoints only. */
   target: { host: string; port: number; user: string };
+  /** The server has Tempest's search attributes (workflows/search-attributes.ts): the task keeps TempestState current. */
+  searchAttributes?: boolean;
 }
 
 /** How activities find a task's stored plan and settings: all that workflows pass them of the task. */
@@ -169,7 +176,7 @@ export interface ChunkHeartbeat {
   rows: number;
   /** Bytes of the chunk's span on disk imported so far. */
   diskBytes: number;
-  /** The table being written, when one activity writes several (small tables). */
+  /** The group's first table, when one activity writes several (small tables). */
   table?: string;
 }
 

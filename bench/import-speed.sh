@@ -6,15 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v myloader >/dev/null; then
-  as_root=()
-  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
-  if ! apt-cache policy mydumper 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    "${as_root[@]}" apt-get update
-  fi
-  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y --no-install-recommends mydumper
-fi
-command -v mariadb >/dev/null || { echo "the mariadb client is needed (apt-get install mariadb-client)" >&2; exit 1; }
+bash bench/support/ensure-myloader.sh
 # npm packages, the build, the Temporal CLI and a running MariaDB, as for the tests.
 bash scripts/setup.sh
 exec node dist/bench/import-speed.js "$@"

@@ -4,6 +4,9 @@ import type { CheckpointCtlRequest } from '../workflows/definitions';
 import { taskSelector } from './commands/operator-help';
 import { embeddedServerOptions, launchDevServer } from './temporal/dev-server';
 import { UserError } from './user-error';
+import type { Config } from './config/schema';
+import { exitCodes } from './exit-codes';
+import { explainOperationalError } from './operational-errors';
 
 /*
  * Each command's module (and with it Temporal's SDK, a few hundred milliseconds to load) is loaded
@@ -66,7 +69,28 @@ function configFrom(options: Record<string, unknown>) {
     enableCheckpoint: options.enableCheckpoint as boolean | undefined,
     temporalAddress: options.temporalAddress as string | undefined,
   };
-  return loadConfig(options.config as string | undefined, overrides);
+  return loadConfig(options.config as string | undefined, overrides, (line) => process.stderr.write(`tempest: warning: ${line}\n`));
+}
+
+/**
+ * Runs a command on its configuration. An operational failure (Temporal, the target or a worker
+ * not answering, no such task) leaves as one message and its exit code, never a stack trace.
+ */
+async function withConfig(options: Record<string, unknown>, run: (config: Config) => Promise<number>): Promise<number> {
+  const config = configFrom(options);
+  try {
+    return await run(config);
+  } catch (error) {
+    throw (
+      explainOperationalError(error, {
+        temporalAddress: config.temporal.address || `127.0.0.1:${config.temporal['dev-server-port']}`,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal['task-queue'],
+        target: { host: config.tidb.host, port: config.tidb.port },
+        selector: taskSelector(options),
+      }) ?? error
+    );
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -78,20 +102,21 @@ async function main(argv: string[]): Promise<number> {
   withConfigFlags(program.command('import').description('import the dump: start the task, or attach to it if it is already running'))
     .addOption(new Option('--detach', 'start the task and return without following it'))
     .action(async (options) => {
-      const config = configFrom(options);
-      // With --detach and no address, import refuses at once: nothing to start then.
-      if (!config.temporal.address && !options.detach) await launchDevServer(embeddedServerOptions(config.temporal));
-      exitCode = await commands.import().runImport(config, { detach: Boolean(options.detach), selector: taskSelector(options), out });
+      exitCode = await withConfig(options, async (config) => {
+        // With --detach and no address, import refuses at once: nothing to start then.
+        if (!config.temporal.address && !options.detach) await launchDevServer(embeddedServerOptions(config.temporal));
+        return commands.import().runImport(config, { detach: Boolean(options.detach), selector: taskSelector(options), out });
+      });
     });
 
   withConfigFlags(program.command('worker').description('run a worker for the configured Temporal task queue until stopped')).action(async (options) => {
-    exitCode = await commands.worker().runWorker(configFrom(options), out);
+    exitCode = await withConfig(options, (config) => commands.worker().runWorker(config, out));
   });
 
   withConfigFlags(program.command('status').description('print where the task of this config stands'))
     .option('--json', 'one JSON document, for scripts')
     .action(async (options) => {
-      exitCode = await commands.status().runStatus(configFrom(options), { selector: taskSelector(options), json: Boolean(options.json) }, out);
+      exitCode = await withConfig(options, (config) => commands.status().runStatus(config, { selector: taskSelector(options), json: Boolean(options.json) }, out));
     });
 
   const repeatable = (value: string, previous: string[] = []) => [...previous, value];
@@ -108,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
       add('ignore', options.checkpointErrorIgnore);
       add('destroy', options.checkpointErrorDestroy);
       add('remove', options.checkpointRemove);
-      exitCode = await commands.ctl().runCtl(configFrom(options), { requests, dumpDir: options.checkpointDump, selector: taskSelector(options) }, out);
+      exitCode = await withConfig(options, (config) => commands.ctl().runCtl(config, { requests, dumpDir: options.checkpointDump, selector: taskSelector(options) }, out));
     });
 
   withConfigFlags(program.command('checkpoint').command('export').description("write the task's checkpoint in Lightning's file or MySQL format"))
@@ -116,7 +141,9 @@ async function main(argv: string[]): Promise<number> {
     .option('--output <file>', 'the .pb file of the file driver (default: [checkpoint] dsn)')
     .option('--schema <schema>', 'the schema of the mysql driver (default: [checkpoint] schema)')
     .action(async (options) => {
-      exitCode = await commands.checkpointExport().runCheckpointExport(configFrom(options), { driver: options.driver, output: options.output, schema: options.schema }, out);
+      exitCode = await withConfig(options, (config) =>
+        commands.checkpointExport().runCheckpointExport(config, { driver: options.driver, output: options.output, schema: options.schema }, out),
+      );
     });
 
   await program.parseAsync(argv);
@@ -131,6 +158,6 @@ main(process.argv).then(
       process.exit(error.exitCode);
     }
     process.stderr.write(`tempest: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(70);
+    process.exit(exitCodes.internal);
   },
 );

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { TargetSettings } from '../activities/database/connection';
 import { CHECKSUM_VERSION } from '../activities/database/row-checksum';
+import { INSERT_BATCH_BYTES } from '../activities/import-chunk';
 import type { ImportTaskInput } from '../workflows/definitions';
 import type { Config } from './config/schema';
 
@@ -44,7 +45,7 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
     batchSize: mydumper['batch-size'],
     readBlockSize: mydumper['read-block-size'],
     onDuplicate: conflictStrategy === '' ? importer['on-duplicate'] : conflictStrategy,
-    batchBytes: importer['logical-import-batch-size'],
+    batchBytes: batchBytesOf(importer['logical-import-batch-size'], tidb['max-allowed-packet']),
     batchRows: importer['logical-import-batch-rows'],
     writeMethod: importer['logical-import-method'],
     deferIndexes: importer['add-index-by-sql'],
@@ -66,6 +67,7 @@ export function taskSettingsOf(config: Config): ImportTaskInput['settings'] {
       keepAfterSuccess: config.checkpoint['keep-after-success'],
     },
     chunkHeartbeatTimeout: config.temporal['heartbeat-timeout'],
+    giveUpAfter: config.temporal['give-up-after'] || undefined,
     target: { host: tidb.host, port: tidb.port, user: tidb.user },
   };
 }
@@ -96,4 +98,16 @@ export function taskWorkflowId(config: Config): string {
   const digest = crypto.createHash('sha256').update(identity).digest('hex').slice(0, 12);
   const name = path.basename(config.mydumper['data-source-dir']).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
   return `tempest-import-${name}-${digest}`;
+}
+
+/**
+ * `[tidb] max-allowed-packet` bounds each statement sent. An INSERT is at most about twice its
+ * rows' bytes (every byte escaped) and goes one row past the batch size, so batches are kept to a
+ * quarter of the packet when that is less than the batch size set, or than the INSERT default
+ * (LOAD DATA streams its rows in packets of its own, so its larger default batch needs no cap).
+ */
+function batchBytesOf(batchSize: number | undefined, maxAllowedPacket: number): number | undefined {
+  const fitting = Math.floor(maxAllowedPacket / 4);
+  if (batchSize !== undefined) return Math.min(batchSize, fitting);
+  return fitting < INSERT_BATCH_BYTES ? fitting : undefined;
 }

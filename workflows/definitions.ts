@@ -85,6 +85,8 @@ export interface TaskSummary {
   sourceDir: string;
   /** user@host:port, for display. */
   target: string;
+  targetHost: string;
+  targetPort: number;
   plan?: PlanSummary;
   counts: TableCounts;
   running: RunningTable[];
@@ -177,6 +179,8 @@ export interface TaskContext {
   chunkHeartbeatTimeout: string;
   /** Children (tables, engines) or chunk groups a workflow run handles before it continues as new. */
   continueAsNewAfter: number;
+  /** `[temporal] give-up-after`: how long a step may go on failing before it fails for good. */
+  giveUpAfter?: string;
 }
 
 export interface ImportTableInput {

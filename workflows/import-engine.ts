@@ -1,8 +1,9 @@
-import type { Duration } from '@temporalio/common';
-import { continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ActivityOptions, Duration } from '@temporalio/common';
+import { continueAsNew, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { forEachConcurrently } from './concurrency';
 import { engineSummaryQuery, type EngineResult, type EngineSummary, type ImportEngineInput } from './definitions';
+import { formatBytes } from './format-bytes';
 import { chunkTaskQueue } from './task-queues';
 
 /**
@@ -20,13 +21,16 @@ export async function importEngine({ context, table, engineId, groups, carried }
     doneBytes: carried?.doneBytes ?? 0,
   };
   setHandler(engineSummaryQuery, () => summary);
+  const describe = () => setCurrentDetails(`${summary.groupsDone} of ${groups} chunk groups imported: ${summary.chunksDone} chunks, ${summary.rows} rows, ${formatBytes(summary.doneBytes)}`);
+  describe();
   // A chunk heartbeats after every batch: a worker that dies is noticed within the heartbeat timeout.
-  const { importChunkGroup } = proxyActivities<Activities>({
+  const chunkOptions: ActivityOptions = {
     taskQueue: chunkTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '7 days',
     heartbeatTimeout: context.chunkHeartbeatTimeout as Duration,
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-  });
+  };
+  const { importChunkGroup } = proxyActivities<Activities>(chunkOptions);
   const first = carried?.nextGroup ?? 0;
   const last = Math.min(groups, first + context.continueAsNewAfter);
   const batch = Array.from({ length: last - first }, (_, index) => first + index);
@@ -34,11 +38,14 @@ export async function importEngine({ context, table, engineId, groups, carried }
   let firstFailure: { error: unknown } | undefined;
   await forEachConcurrently(batch, context.regionConcurrency, async (group) => {
     try {
-      const result = await importChunkGroup({ task: context.task, ordinal: table.ordinal, engineId, group });
+      const result = await importChunkGroup.executeWithOptions({ ...chunkOptions, summary: `${table.key} engine ${engineId}, chunk group ${group + 1} of ${groups}` }, [
+        { task: context.task, ordinal: table.ordinal, engineId, group },
+      ]);
       summary.groupsDone++;
       summary.chunksDone += result.chunks;
       summary.rows += result.rows;
       summary.doneBytes += result.diskBytes;
+      describe();
     } catch (error) {
       firstFailure ??= { error };
     }

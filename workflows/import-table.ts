@@ -7,11 +7,13 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { CheckpointStatus, failedStatus } from './checkpoint-status';
+import { CheckpointStatus, describeStatus, failedStatus } from './checkpoint-status';
+import { formatBytes } from './format-bytes';
 import { forEachConcurrently } from './concurrency';
 import {
   tableFinishedSignal,
@@ -24,8 +26,10 @@ import {
 } from './definitions';
 import { importEngine } from './import-engine';
 import { importTableOfRelease01 } from './legacy/import-table';
+import { taskStepOptions } from './step-options';
 
-const { planTable, finishTable, recordTable } = proxyActivities<Activities>({
+/** Verification and index builds of a large table take as long as they take: give-up-after does not bound them. */
+const { finishTable } = proxyActivities<Activities>({
   startToCloseTimeout: '1 day',
   heartbeatTimeout: '1 minute',
   retry: { maximumInterval: '1 minute' },
@@ -43,6 +47,7 @@ export async function importTable(input: ImportTableInput | Parameters<typeof im
   if (!('generation' in input)) return importTableOfRelease01(input);
   const { context, table, carried } = input;
   const { task } = context;
+  const { planTable, recordTable } = proxyActivities<Activities>(taskStepOptions(context.giveUpAfter));
   const summary: TableSummary = {
     key: table.key,
     status: carried ? CheckpointStatus.loaded : CheckpointStatus.loaded,
@@ -54,6 +59,12 @@ export async function importTable(input: ImportTableInput | Parameters<typeof im
     runningEngines: [],
   };
   setHandler(tableSummaryQuery, () => summary);
+  const describe = () =>
+    setCurrentDetails(
+      `**${describeStatus(summary.status)}**: ${summary.enginesDone} of ${summary.engines} engines imported, ${summary.chunks} chunks in all; ` +
+        `${summary.rows} rows, ${formatBytes(summary.doneBytes)} of ${formatBytes(table.totalBytes)}`,
+    );
+  describe();
   let stage: number = CheckpointStatus.allWritten;
   try {
     const plan = carried ?? { ...(await planTable({ task, ordinal: table.ordinal, destroyFirst: input.destroyFirst })), nextEngine: 0, rows: 0, doneBytes: 0 };
@@ -67,10 +78,15 @@ export async function importTable(input: ImportTableInput | Parameters<typeof im
       const workflowId = `${workflowInfo().workflowId}/engine-${engineId}`;
       summary.runningEngines.push({ engineId, workflowId });
       try {
-        const result = await executeChild(importEngine, { workflowId, args: [{ context, table: { ordinal: table.ordinal, key: table.key }, engineId, groups }] });
+        const result = await executeChild(importEngine, {
+          workflowId,
+          args: [{ context, table: { ordinal: table.ordinal, key: table.key }, engineId, groups }],
+          staticSummary: `${table.key} engine ${engineId}: ${groups} chunk groups`,
+        });
         summary.rows += result.rows;
         summary.doneBytes += result.doneBytes;
         summary.enginesDone++;
+        describe();
       } catch (error) {
         firstFailure ??= { error };
       } finally {
@@ -84,12 +100,14 @@ export async function importTable(input: ImportTableInput | Parameters<typeof im
     }
 
     summary.status = CheckpointStatus.allWritten;
+    describe();
     await recordTable({ task, ordinal: table.ordinal, outcome: { state: 'running', status: summary.status, rows: summary.rows, doneBytes: summary.doneBytes } });
     tellTask(context.taskWorkflowId, (handle) => handle.signal(tableWrittenSignal, table.key));
 
     stage = CheckpointStatus.checksummed;
     const finished = await finishTable({ task, ordinal: table.ordinal });
     summary.status = finished.status;
+    describe();
     await recordTable({ task, ordinal: table.ordinal, outcome: { state: 'finished', status: finished.status, rows: summary.rows, doneBytes: table.totalBytes, verify: finished.verify } });
     await reportEnd(context.taskWorkflowId, { key: table.key, failed: false, status: finished.status, rows: summary.rows, bytes: table.totalBytes });
     return { status: finished.status, rows: summary.rows, verify: finished.verify };
@@ -97,6 +115,7 @@ export async function importTable(input: ImportTableInput | Parameters<typeof im
     if (error instanceof ContinueAsNew) throw error;
     const { status, failure } = describeFailure(error, stage);
     summary.status = status;
+    setCurrentDetails(`**${describeStatus(status)}**: ${failure.message}`);
     await recordTable({ task, ordinal: table.ordinal, outcome: { state: 'failed', status, rows: summary.rows, doneBytes: 0, failure } });
     await reportEnd(context.taskWorkflowId, { key: table.key, failed: true, status, rows: 0, bytes: 0 });
     throw ApplicationFailure.create({ type: 'TableFailed', message: failure.message, nonRetryable: true, details: [{ status, failure }] });

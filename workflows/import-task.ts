@@ -6,12 +6,14 @@ import {
   continueAsNew,
   ParentClosePolicy,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type ActivityOptions, type Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ClaimedTable } from '../activities/plan/table-queue';
 import type { TaskRef } from '../activities/task-types';
@@ -28,18 +30,16 @@ import {
   type SmallTableGroup,
   type TaskCarry,
   type TaskContext,
+  type TaskPhase,
   type TaskSummary,
 } from './definitions';
 import { importTable } from './import-table';
 import { importTaskOfRelease01 } from './legacy/import-task';
+import { formatBytes } from './format-bytes';
+import { tempestState } from './search-attributes';
+import { taskStepOptions } from './step-options';
 import { chunkTaskQueue } from './task-queues';
 
-const { planTask, takeOverLightningCheckpoint, createSchemas, checkTables, claimTables, readFailedTables, createViews, finishSnapshot, finishTask } =
-  proxyActivities<Activities>({
-    startToCloseTimeout: '1 day',
-    heartbeatTimeout: '1 minute',
-    retry: { maximumInterval: '30 seconds' },
-  });
 
 /** Runs as long as the task imports; cancelled, and waited for, before the last snapshot. */
 const { keepSnapshot } = proxyActivities<Activities>({
@@ -65,11 +65,16 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
   const taskId = carried?.taskId ?? workflowInfo().firstExecutionRunId;
   const task: TaskRef = { taskId, taskInfoSchema: given.taskInfoSchema };
   const settings = { ...given, taskId };
+  const { planTask, takeOverLightningCheckpoint, createSchemas, checkTables, claimTables, readFailedTables, createViews, finishSnapshot, finishTask } = proxyActivities<Activities>(
+    taskStepOptions(settings.giveUpAfter),
+  );
   const summary: TaskSummary = {
     taskId,
     phase: carried ? 'importing' : 'planning',
     sourceDir: settings.sourceDir,
     target: `${settings.target.user}@${settings.target.host}:${settings.target.port}`,
+    targetHost: settings.target.host,
+    targetPort: settings.target.port,
     plan: carried?.plan,
     counts: carried?.counts ?? { queued: 0, running: 0, finished: 0, failed: 0, removed: 0, finishedBytes: 0, finishedRows: 0 },
     running: carried?.running ?? [],
@@ -81,6 +86,13 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
     runs: (carried?.runs ?? 0) + 1,
   };
   setHandler(taskSummaryQuery, () => summary);
+  /** The phase, also in the Web UI's current details and, where registered, the TempestState search attribute. */
+  const enter = (phase: TaskPhase) => {
+    summary.phase = phase;
+    if (given.searchAttributes) upsertSearchAttributes([{ key: tempestState, value: phase }]);
+    describeProgress(summary);
+  };
+  describeProgress(summary);
   /** The queue may hold tables again (`ctl` put failed ones back). */
   let requeued = false;
   setHandler(tablesRequeuedSignal, () => {
@@ -92,6 +104,7 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
     regionConcurrency: settings.regionConcurrency,
     chunkHeartbeatTimeout: settings.chunkHeartbeatTimeout,
     continueAsNewAfter: settings.continueAsNewAfter ?? 200,
+    giveUpAfter: settings.giveUpAfter,
   };
   let completions = 0;
   setHandler(tableWrittenSignal, (key) => {
@@ -102,6 +115,7 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
     const index = summary.running.findIndex((running) => running.key === report.key);
     if (index >= 0) summary.running.splice(index, 1);
     countOutcome(summary, report);
+    describeProgress(summary);
     completions++;
   });
 
@@ -110,12 +124,12 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
       summary.plan = await planTask(settings);
       if (settings.checkpoint.enable) summary.takenOver = await takeOverLightningCheckpoint(task);
       if (!settings.noSchema) {
-        summary.phase = 'restoring schemas';
+        enter('restoring schemas');
         await createSchemas(task);
       }
-      summary.phase = 'prechecking';
+      enter('prechecking');
       await checkTables(task);
-      summary.phase = 'importing';
+      enter('importing');
     }
     const keeper = new CancellationScope();
     const keeping = settings.checkpoint.enable ? keeper.run(() => keepSnapshot(task)) : undefined;
@@ -130,19 +144,25 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
     let drained = false;
     let groupIds = 0;
     const smallTablesQueue = chunkTaskQueue(workflowInfo().taskQueue);
-    const { importSmallTables } = proxyActivities<Activities>({
+    const smallTablesOptions: ActivityOptions = {
       taskQueue: smallTablesQueue,
       startToCloseTimeout: '7 days',
       heartbeatTimeout: settings.chunkHeartbeatTimeout as Duration,
       retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-    });
+    };
+    const { importSmallTables } = proxyActivities<Activities>(smallTablesOptions);
     const writing = () => summary.running.filter((table) => table.writing).length + summary.smallGroups.length;
     const free = () => Math.min(limit - writing(), 2 * limit - summary.running.length - summary.smallGroups.length);
     const runSmallGroup = (tables: ClaimedTable[]) => {
       const group: SmallTableGroup = { id: groupIds++, keys: tables.map((table) => table.key), totalBytes: tables.reduce((sum, table) => sum + table.totalBytes, 0) };
       summary.smallGroups.push(group);
-      void importSmallTables({ task, tables: tables.map(({ ordinal, destroyFirst }) => ({ ordinal, destroyFirst })) })
-        .then((results) => results.forEach((result) => countOutcome(summary, result)))
+      const names = `${group.keys.slice(0, 3).join(', ')}${group.keys.length > 3 ? ', …' : ''}`;
+      void importSmallTables
+        .executeWithOptions({ ...smallTablesOptions, summary: `${group.keys.length} small tables: ${names}` }, [{ task, tables: tables.map(({ ordinal, destroyFirst }) => ({ ordinal, destroyFirst })) }])
+        .then((results) => {
+          results.forEach((result) => countOutcome(summary, result));
+          describeProgress(summary);
+        })
         .finally(() => {
           summary.smallGroups.splice(summary.smallGroups.indexOf(group), 1);
           completions++;
@@ -155,6 +175,7 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
         requeued = false;
         const slots = await claimTables({ task, claim: `${taskId}:${claims++}`, slots: free() });
         summary.counts = slots.counts;
+        describeProgress(summary);
         drained = slots.large.length + slots.small.length === 0;
         for (const table of slots.large) await startTable(context, table, summary);
         for (const group of slots.small) runSmallGroup(group);
@@ -174,11 +195,11 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
           drained = false;
           continue;
         }
-        summary.phase = 'waiting for operator';
+        enter('waiting for operator');
         summary.failed = await readFailedTables({ task, limit: listedFailures });
         await condition(() => requeued);
         summary.failed = [];
-        summary.phase = 'importing';
+        enter('importing');
         continue;
       }
       const seen = { completions, requeued, free: free() };
@@ -186,18 +207,18 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
     }
 
     if (!settings.noSchema && (summary.plan?.views ?? 0) > 0) {
-      summary.phase = 'restoring views';
+      enter('restoring views');
       await createViews(task);
     }
-    summary.phase = 'finishing';
+    enter('finishing');
     await stopKeeper();
     if (settings.checkpoint.enable) await finishSnapshot(task);
     const result = await finishTask(task);
-    summary.phase = 'finished';
+    enter('finished');
     return result;
   } catch (error) {
     if (error instanceof ContinueAsNew) throw error;
-    summary.phase = 'failed';
+    enter('failed');
     summary.error = error instanceof Error ? error.message : String(error);
     throw error;
   }
@@ -212,7 +233,12 @@ async function startTable(context: TaskContext, table: ClaimedTable, summary: Ta
   const args: [ImportTableInput] = [{ generation: 2, context, table: { ordinal: table.ordinal, key: table.key, totalBytes: table.totalBytes }, destroyFirst: table.destroyFirst }];
   for (;;) {
     try {
-      await startChild(importTable, { workflowId, args, parentClosePolicy: ParentClosePolicy.ABANDON });
+      await startChild(importTable, {
+        workflowId,
+        args,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `${table.key}: ${table.fileCount} data files, ${formatBytes(table.totalBytes)}`,
+      });
       break;
     } catch (error) {
       // Its previous run (before `ctl` put it back) is still closing.
@@ -234,4 +260,15 @@ function countOutcome(summary: TaskSummary, outcome: TableFinished): void {
     summary.counts.finishedRows += outcome.rows;
     summary.counts.finishedBytes += outcome.bytes;
   }
+}
+
+
+/** The task's progress, in the Web UI's current details. */
+function describeProgress(summary: TaskSummary): void {
+  const { counts, plan } = summary;
+  const failed = counts.failed > 0 ? `, ${counts.failed} failed` : '';
+  setCurrentDetails(
+    `**${summary.phase}**: ${counts.finished} of ${plan?.tables ?? '?'} tables imported${failed}, ${summary.running.length} tables and ${summary.smallGroups.length} groups of small tables being written; ` +
+      `${formatBytes(counts.finishedBytes)} of ${formatBytes(plan?.totalBytes ?? 0)}, ${counts.finishedRows} rows (run ${summary.runs})`,
+  );
 }

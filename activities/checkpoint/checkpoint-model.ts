@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Compression, DataFileType } from '../source/layout-types';
 
 /**
@@ -72,4 +74,19 @@ export function lightningTaskId(runId: string): string {
   const hex = runId.replace(/-/g, '').toLowerCase();
   if (/^[0-9a-f]{12}7/.test(hex)) return (BigInt('0x' + hex.slice(0, 12)) * 1_000_000n).toString();
   return BigInt('0x' + crypto.createHash('sha1').update(runId).digest('hex').slice(0, 15)).toString();
+}
+
+/**
+ * The folder a checkpoint's `source_dir` names: Lightning writes it as a URL (`file:///…`), Tempest
+ * as a path. Undefined for storage this machine cannot read as files (`s3://…`, `gcs://…`).
+ */
+export function checkpointSourceFolder(sourceDir: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(sourceDir)) return path.resolve(sourceDir);
+  if (!/^file:/i.test(sourceDir)) return undefined;
+  return fileURLToPath(sourceDir);
+}
+
+/** A chunk's file: Lightning records it relative to the source folder, Tempest as an absolute path. */
+export function chunkFilePath(sourceFolder: string, chunkPath: string): string {
+  return path.isAbsolute(chunkPath) ? chunkPath : path.resolve(sourceFolder, chunkPath);
 }

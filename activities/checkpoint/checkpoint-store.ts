@@ -4,6 +4,7 @@ import { quoteName } from '../database/sql-text';
 import type { CheckpointSettings } from '../task-types';
 import type { CheckpointModel } from './checkpoint-model';
 import { writeCheckpointFile } from './file-driver';
+import { chunkTablesIn } from './chunk-table';
 import { writeCheckpointTables } from './mysql-driver';
 
 type KeepAfterSuccess = CheckpointSettings['keepAfterSuccess'];
@@ -35,7 +36,7 @@ export async function settleCheckpointAfterSuccess(store: CheckpointStore, keep:
   if (keep === 'rename') {
     const renamed = quoteName(`${store.schema}.${taskId}.bak`);
     await store.pool.query(`CREATE DATABASE IF NOT EXISTS ${renamed}`);
-    for (const table of ['task_v2', 'table_v10', 'engine_v5', 'chunk_v6']) await store.pool.query(`RENAME TABLE ${schema}.${table} TO ${renamed}.${table}`);
+    for (const table of ['task_v2', 'table_v10', 'engine_v5', ...(await chunkTablesIn(store.pool, store.schema))]) await store.pool.query(`RENAME TABLE ${schema}.${table} TO ${renamed}.${table}`);
   }
   await store.pool.query(`DROP DATABASE IF EXISTS ${schema}`);
 }

@@ -94,11 +94,17 @@ export async function keepStoredCheckpointCurrent(deps: CheckpointDependencies, 
   let written = '';
   while (!signal.aborted) {
     const started = performance.now();
-    const model = await readStoredCheckpoint(deps.pool, task);
-    const serialised = JSON.stringify(model);
-    if (serialised !== written) {
-      await saveCheckpoint(store, model);
-      written = serialised;
+    // A large task's snapshot takes longer to read and write than the heartbeat timeout.
+    const beating = setInterval(heartbeat, 1000);
+    try {
+      const model = await readStoredCheckpoint(deps.pool, task);
+      const serialised = JSON.stringify(model);
+      if (serialised !== written) {
+        await saveCheckpoint(store, model);
+        written = serialised;
+      }
+    } finally {
+      clearInterval(beating);
     }
     await heartbeatFor(Math.max(intervalMs, 5 * (performance.now() - started)), heartbeat, signal);
   }

@@ -1,13 +1,15 @@
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { quoteName, quoteText } from '../database/sql-text';
 import { textOf } from '../database/connection';
+import { chunkTableDdl, chunkTablesIn, type ChunkTable } from './chunk-table';
 import { compressionCode, fromCode, sourceTypeCode, type CheckpointModel, type TableCheckpoint } from './checkpoint-model';
 
 /**
  * Lightning's MySQL checkpoint driver: four tables in the checkpoint schema (LIGHTNING-COMPAT.md §5),
  * with its table and column names and types, so its tools and queries work on what Tempest writes.
+ * Returns the chunk table written to: the one already in the schema, else `chunk_v5`.
  */
-export async function ensureCheckpointTables(pool: Pool, schema: string): Promise<void> {
+export async function ensureCheckpointTables(pool: Pool, schema: string): Promise<ChunkTable> {
   const s = quoteName(schema);
   await pool.query(`CREATE DATABASE IF NOT EXISTS ${s}`);
   await pool.query(`CREATE TABLE IF NOT EXISTS ${s}.task_v2 (
@@ -47,45 +49,25 @@ export async function ensureCheckpointTables(pool: Pool, schema: string): Promis
       update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
       PRIMARY KEY(table_name, engine_id DESC)
     )`);
-  await pool.query(`CREATE TABLE IF NOT EXISTS ${s}.chunk_v6 (
-      table_name varchar(261) NOT NULL,
-      engine_id int unsigned NOT NULL,
-      path varchar(2048) NOT NULL,
-      \`offset\` bigint NOT NULL,
-      type int NOT NULL,
-      compression int NOT NULL,
-      sort_key varchar(256) NOT NULL,
-      file_size bigint NOT NULL,
-      columns text NULL,
-      should_include_row_id BOOL NOT NULL,
-      end_offset bigint NOT NULL,
-      pos bigint NOT NULL,
-      real_pos bigint NOT NULL,
-      prev_rowid_max bigint NOT NULL,
-      rowid_max bigint NOT NULL,
-      kvc_bytes bigint unsigned NOT NULL DEFAULT 0,
-      kvc_kvs bigint unsigned NOT NULL DEFAULT 0,
-      kvc_checksum bigint unsigned NOT NULL DEFAULT 0,
-      create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
-      update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-      PRIMARY KEY(table_name, engine_id, path(500), \`offset\`)
-    )`);
+  const chunkTable = (await chunkTablesIn(pool, schema))[0] ?? 'chunk_v5';
+  await pool.query(chunkTableDdl(s, chunkTable));
+  return chunkTable;
 }
 
 /** Replaces the schema's checkpoint with `model`, in one transaction. */
 export async function writeCheckpointTables(pool: Pool, schema: string, model: CheckpointModel): Promise<void> {
-  await ensureCheckpointTables(pool, schema);
+  const chunkTable = await ensureCheckpointTables(pool, schema);
   const s = quoteName(schema);
   const connection = await pool.getConnection();
   try {
     await connection.query('START TRANSACTION');
-    for (const table of ['chunk_v6', 'engine_v5', 'table_v10', 'task_v2']) await connection.query(`DELETE FROM ${s}.${table}`);
+    for (const table of [chunkTable, 'engine_v5', 'table_v10', 'task_v2']) await connection.query(`DELETE FROM ${s}.${table}`);
     const task = model.task;
     await connection.query(
       `INSERT INTO ${s}.task_v2 (id, task_id, source_dir, backend, importer_addr, tidb_host, tidb_port, pd_addr, sorted_kv_dir, lightning_ver)
        VALUES (1, ${task.taskId}, ${quoteText(task.sourceDir)}, ${quoteText(task.backend)}, '', ${quoteText(task.tidbHost)}, ${task.tidbPort}, '', '', ${quoteText(task.lightningVersion)})`,
     );
-    for (const table of model.tables) await insertTable(connection, s, task.taskId, table);
+    for (const table of model.tables) await insertTable(connection, s, chunkTable, task.taskId, table);
     await connection.query('COMMIT');
     connection.release();
   } catch (error) {
@@ -94,7 +76,7 @@ export async function writeCheckpointTables(pool: Pool, schema: string, model: C
   }
 }
 
-async function insertTable(connection: PoolConnection, s: string, taskId: string, table: TableCheckpoint): Promise<void> {
+async function insertTable(connection: PoolConnection, s: string, chunkTable: ChunkTable, taskId: string, table: TableCheckpoint): Promise<void> {
   const name = quoteText(table.key);
   const rows = table.engines.flatMap((engine) => engine.chunks).reduce((sum, chunk) => sum + chunk.rows, 0);
   await connection.query(
@@ -102,15 +84,18 @@ async function insertTable(connection: PoolConnection, s: string, taskId: string
   );
   for (const engine of table.engines) {
     await connection.query(`INSERT INTO ${s}.engine_v5 (table_name, engine_id, status) VALUES (${name}, ${engine.id}, ${engine.status})`);
+    // chunk_v6's real_pos is the position in the file on disk; Tempest's chunks of compressed files
+    // are read from their start, so the uncompressed position stands in for it.
+    const realPos = chunkTable === 'chunk_v6';
     const values = engine.chunks.map(
       (chunk) =>
         `(${name}, ${engine.id}, ${quoteText(chunk.path)}, ${chunk.offset}, ${sourceTypeCode[chunk.type]}, ${compressionCode[chunk.compression]}, ${quoteText(chunk.sortKey)}, ` +
-        `${chunk.fileSize}, NULL, FALSE, ${chunk.endOffset}, ${chunk.pos}, ${chunk.pos}, 0, 0, 0, ${chunk.rows}, 0)`,
+        `${chunk.fileSize}, NULL, FALSE, ${chunk.endOffset}, ${chunk.pos}, ${realPos ? `${chunk.pos}, ` : ''}0, 0, 0, ${chunk.rows}, 0)`,
     );
     for (let i = 0; i < values.length; i += 500) {
       await connection.query(
-        `INSERT INTO ${s}.chunk_v6 (table_name, engine_id, path, \`offset\`, type, compression, sort_key, file_size, columns, should_include_row_id,
-           end_offset, pos, real_pos, prev_rowid_max, rowid_max, kvc_bytes, kvc_kvs, kvc_checksum) VALUES ${values.slice(i, i + 500).join(', ')}`,
+        `INSERT INTO ${s}.${chunkTable} (table_name, engine_id, path, \`offset\`, type, compression, sort_key, file_size, columns, should_include_row_id,
+           end_offset, pos, ${realPos ? 'real_pos, ' : ''}prev_rowid_max, rowid_max, kvc_bytes, kvc_kvs, kvc_checksum) VALUES ${values.slice(i, i + 500).join(', ')}`,
       );
     }
   }
@@ -122,8 +107,10 @@ export async function readCheckpointTables(pool: Pool, schema: string): Promise<
   const [tasks] = await pool.query<RowDataPacket[]>(`SELECT CAST(task_id AS CHAR) AS task_id, source_dir, backend, tidb_host, tidb_port, lightning_ver FROM ${s}.task_v2 WHERE id = 1`);
   const [tables] = await pool.query<RowDataPacket[]>(`SELECT table_name, status FROM ${s}.table_v10 ORDER BY table_name`);
   const [engines] = await pool.query<RowDataPacket[]>(`SELECT table_name, engine_id, status FROM ${s}.engine_v5`);
+  const chunkTable = (await chunkTablesIn(pool, schema))[0];
+  if (chunkTable === undefined) throw new Error(`${schema} has task_v2 but no chunk table (chunk_v5 or chunk_v6)`);
   const [chunks] = await pool.query<RowDataPacket[]>(
-    `SELECT table_name, engine_id, path, \`offset\`, type, compression, sort_key, file_size, end_offset, pos, kvc_kvs, UNIX_TIMESTAMP(create_time) AS created FROM ${s}.chunk_v6 ORDER BY table_name, engine_id, path, \`offset\``,
+    `SELECT table_name, engine_id, path, \`offset\`, type, compression, sort_key, file_size, end_offset, pos, kvc_kvs, UNIX_TIMESTAMP(create_time) AS created FROM ${s}.${chunkTable} ORDER BY table_name, engine_id, path, \`offset\``,
   );
   const task = tasks[0];
   return {

@@ -1,6 +1,6 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { CheckpointStatus, isFailedStatus } from '../../workflows/checkpoint-status';
-import { progressTableName } from '../database/chunk-progress';
+import { readTaskPositions } from '../database/chunk-progress';
 import { textOf } from '../database/connection';
 import { quoteText } from '../database/sql-text';
 import type { Compression, DataFileType } from '../source/layout-types';
@@ -26,13 +26,13 @@ export async function readStoredCheckpoint(pool: Pool, task: TaskRef): Promise<C
   const tables = new Map<number, TableCheckpoint>();
   for (const row of tableRows) tables.set(Number(row.ordinal), { key: textOf(row.table_name), status: Number(row.status), engines: [] });
 
+  // Three scans by task id, joined here: joined by the server, a table of many files compares
+  // every chunk with every position of that table.
   const [chunkRows] = await pool.query<RowDataPacket[]>(
-    `SELECT c.table_ordinal, c.engine_id, c.path, c.\`offset\`, c.end_offset, c.type, c.compression, c.file_size, c.mtime_ms, p.pos, p.row_count, p.finished
-       FROM ${planTableName(task.taskInfoSchema, 'chunk')} c
-       JOIN ${planTableName(task.taskInfoSchema, 'table')} t ON t.task_id = c.task_id AND t.ordinal = c.table_ordinal
-       LEFT JOIN ${progressTableName(task.taskInfoSchema)} p ON p.task_id = c.task_id AND p.table_name = t.table_name AND p.path = c.path AND p.\`offset\` = c.\`offset\`
-      WHERE c.task_id = ${taskId} ORDER BY c.table_ordinal, c.chunk_ordinal`,
+    `SELECT table_ordinal, engine_id, path, \`offset\`, end_offset, type, compression, file_size, mtime_ms
+       FROM ${planTableName(task.taskInfoSchema, 'chunk')} WHERE task_id = ${taskId} ORDER BY table_ordinal, chunk_ordinal`,
   );
+  const positions = await readTaskPositions(pool, task.taskInfoSchema, task.taskId);
   for (const row of chunkRows) {
     const table = tables.get(Number(row.table_ordinal));
     if (!table) continue;
@@ -44,15 +44,17 @@ export async function readStoredCheckpoint(pool: Pool, task: TaskRef): Promise<C
       table.engines.push(engine);
     }
     const offset = Number(row.offset);
-    const finished = Number(row.finished) === 1;
-    const pos = row.pos === null ? offset : Number(row.pos);
+    const path = textOf(row.path);
+    const position = positions.get(`${table.key}\0${path}:${offset}`);
+    const finished = position?.finished ?? false;
+    const pos = position?.pos ?? offset;
     const endOffset = Number(row.end_offset);
     const chunk: ChunkCheckpoint = {
-      path: textOf(row.path),
+      path,
       offset,
       endOffset: endOffset >= 0 ? endOffset : finished ? pos : unknownEnd(Number(row.file_size), pos),
       pos,
-      rows: row.row_count === null ? 0 : Number(row.row_count),
+      rows: position?.rows ?? 0,
       type: textOf(row.type) as DataFileType,
       compression: textOf(row.compression) as Compression,
       fileSize: Number(row.file_size),

@@ -43,7 +43,9 @@ export async function readTaskCheckpoint(
       if (progress) tableProgress.set(table.key, progress);
     }),
   );
-  const live = await readTaskPositions(pool, taskInfoSchema, state.taskId);
+  // Keyed by chunk key alone, as the 0.1 model reads them.
+  const positions = await readTaskPositions(pool, taskInfoSchema, state.taskId);
+  const live = new Map([...positions].map(([key, position]) => [key.slice(key.indexOf('\0') + 1), position]));
   const task = {
     taskId: lightningTaskId(state.taskId),
     sourceDir: state.sourceDir,

@@ -68,7 +68,7 @@ export async function ensureProgressTable(pool: Pool, taskInfoSchema: string): P
 /** Ids worked out once per identity: every batch's statements name the chunk twice. */
 const chunkIds = new WeakMap<ChunkIdentity, string>();
 
-function chunkIdOf(chunk: ChunkIdentity): string {
+export function chunkIdOf(chunk: ChunkIdentity): string {
   let id = chunkIds.get(chunk);
   if (id === undefined) {
     id = `0x${crypto.createHash('sha1').update(JSON.stringify([chunk.tableKey, chunk.path, chunk.offset])).digest('hex')}`;
@@ -189,18 +189,20 @@ export async function tableHasProgress(pool: Pool, taskInfoSchema: string, taskI
   return rows.length > 0;
 }
 
-/** Every chunk's committed position for a task, keyed by Lightning's chunk key `{path}:{offset}`. */
-export async function readTaskPositions(pool: Pool, taskInfoSchema: string, taskId: string): Promise<Map<string, { pos: number; rows: number }>> {
-  const positions = new Map<string, { pos: number; rows: number }>();
+/** Every chunk's committed position for a task, keyed by its table key, a NUL, and Lightning's chunk key `{path}:{offset}`. */
+export async function readTaskPositions(pool: Pool, taskInfoSchema: string, taskId: string): Promise<Map<string, { pos: number; rows: number; finished: boolean }>> {
+  const positions = new Map<string, { pos: number; rows: number; finished: boolean }>();
   let rows: RowDataPacket[];
   try {
     [rows] = await pool.query<RowDataPacket[]>(
-      `SELECT path, \`offset\`, pos, row_count FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(taskId)}`,
+      `SELECT table_name, path, \`offset\`, pos, row_count, finished FROM ${progressTableName(taskInfoSchema)} WHERE task_id = ${quoteText(taskId)}`,
     );
   } catch (error) {
     if ((error as { errno?: number }).errno === 1146) return positions; // nothing written yet
     throw error;
   }
-  for (const row of rows) positions.set(`${textOf(row.path)}:${Number(row.offset)}`, { pos: Number(row.pos), rows: Number(row.row_count) });
+  for (const row of rows) {
+    positions.set(`${textOf(row.table_name)}\0${textOf(row.path)}:${Number(row.offset)}`, { pos: Number(row.pos), rows: Number(row.row_count), finished: Number(row.finished) === 1 });
+  }
   return positions;
 }

@@ -23,6 +23,50 @@ const schemaErrors = new Set([
   1049, // unknown database
 ]);
 
+/**
+ * Refusals that no retry can heal, with what the operator does about them: a login or privilege
+ * refused, a database that does not exist, a schema the target does not accept.
+ */
+const cannotHeal: Array<{ errnos: ReadonlySet<number>; what: string; remedy: string }> = [
+  {
+    errnos: new Set([
+      1044, // access denied to database
+      1045, // access denied for user (login)
+      1142, // command denied on a table
+      1143, // column access denied
+      1227, // needs a privilege such as SUPER
+      1698, // access denied (no password / socket authentication)
+    ]),
+    what: 'the target refused access',
+    remedy: 'Fix [tidb] user and password, or grant the user the privileges it needs, then run the same command again.',
+  },
+  {
+    errnos: new Set([1049]), // unknown database
+    what: 'a database does not exist in the target',
+    remedy: 'Create it, or let the dump create it ([mydumper] no-schema = false), then run the same command again.',
+  },
+  {
+    errnos: new Set([
+      1064, // syntax error
+      1067, // invalid default value
+      1071, // key too long
+      1074, // column too long
+      1115, // unknown character set
+      1118, // row size too large
+      1273, // unknown collation
+      1286, // unknown storage engine
+    ]),
+    what: 'the target rejects the schema',
+    remedy: "Change the table's schema file in the dump (or create the table yourself with [mydumper] no-schema = true), then run the same command again.",
+  },
+];
+
+/** What is wrong and what to do, when a target error is one retrying cannot heal; undefined otherwise. */
+export function cannotHealReason(error: unknown): { what: string; remedy: string } | undefined {
+  const errno = (error as { errno?: number }).errno ?? -1;
+  return cannotHeal.find((kind) => kind.errnos.has(errno));
+}
+
 export function isDataError(error: unknown): boolean {
   return dataErrors.has((error as { errno?: number }).errno ?? -1);
 }

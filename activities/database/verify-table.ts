@@ -3,6 +3,7 @@ import { nonRetryable } from '../failures';
 import type { TaskSettings, VerifyResult } from '../task-types';
 import { readTableProgressTotals } from './chunk-progress';
 import { countTableRecords, recordsTableName } from './error-records';
+import { readRowsAlreadyIn } from './overlap-marks';
 import { CHECKSUM_VERSION, checksumColumns, targetChecksumSelect } from './row-checksum';
 import { qualifiedName } from './sql-text';
 import { readTargetColumns } from './table-columns';
@@ -51,6 +52,8 @@ export async function verifyTable(pool: Pool, { settings, table }: VerifyInput):
   }
   if (inRecords.length > 0) notes.unshift(`source rows not imported: ${inRecords.join('; ')}`);
   if (skipped.length > 0) notes.push(`columns not compared by content: ${skipped.join(', ')}`);
+  const alreadyIn = await readRowsAlreadyIn(pool, settings.taskInfoSchema, settings.taskId, table.key);
+  if (alreadyIn > 0) notes.push(`${alreadyIn} rows that Lightning had written past the positions it saved were found in the target and not written twice`);
 
   if (mismatch) {
     const message = `${table.key}: verification failed: ${mismatch}.`;

@@ -66,20 +66,24 @@ export function summarize(chunks: readonly PlannedChunk[]): TableChunkSummary {
   return { chunks: chunks.length, engineGroups };
 }
 
-/** Stores a table's chunks (replacing an earlier plan of it), in one transaction. */
-export async function storeTableChunks(pool: Pool, task: TaskRef, tableOrdinal: number, chunks: readonly PlannedChunk[]): Promise<void> {
+/** Stores tables' chunks (replacing an earlier plan of them), in one transaction. */
+export async function storeTableChunks(pool: Pool, task: TaskRef, tables: ReadonlyArray<{ ordinal: number; chunks: readonly PlannedChunk[] }>): Promise<void> {
+  if (tables.length === 0) return;
   const taskId = quoteText(task.taskId);
   const connection = await pool.getConnection();
   try {
     // Read committed: no gap locks, so tables planned or claimed at once do not deadlock.
     await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
     await connection.query('START TRANSACTION');
-    await connection.query(`DELETE FROM ${planTableName(task.taskInfoSchema, 'chunk')} WHERE task_id = ${taskId} AND table_ordinal = ${tableOrdinal}`);
+    await connection.query(
+      `DELETE FROM ${planTableName(task.taskInfoSchema, 'chunk')} WHERE task_id = ${taskId} AND table_ordinal IN (${tables.map((table) => table.ordinal).join(', ')})`,
+    );
     await insertRows(
       connection,
       planTableName(task.taskInfoSchema, 'chunk'),
       'task_id, table_ordinal, chunk_ordinal, engine_id, group_ordinal, path, type, compression, `offset`, end_offset, file_size, mtime_ms, disk_bytes, columns',
-      chunks.map((chunk, ordinal) =>
+      tables.flatMap(({ ordinal: tableOrdinal, chunks }) =>
+        chunks.map((chunk, ordinal) =>
         [
           taskId,
           tableOrdinal,
@@ -96,6 +100,7 @@ export async function storeTableChunks(pool: Pool, task: TaskRef, tableOrdinal: 
           chunk.diskBytes,
           chunk.columns ? quoteText(JSON.stringify(chunk.columns)) : 'NULL',
         ].join(', '),
+        ),
       ),
     );
     await connection.query('COMMIT');

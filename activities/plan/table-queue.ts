@@ -162,6 +162,24 @@ export interface TableOutcome {
 
 /** Records where a table stands: a stage reached while it runs, or how it ended. */
 export async function recordTableOutcome(pool: Pool, task: TaskRef, ordinal: number, outcome: TableOutcome): Promise<void> {
+  await pool.query(outcomeSql(task, ordinal, outcome));
+}
+
+/** Records how several tables ended, in one transaction (one commit for them all). */
+export async function recordTableOutcomes(pool: Pool, task: TaskRef, outcomes: ReadonlyArray<{ ordinal: number; outcome: TableOutcome }>): Promise<void> {
+  if (outcomes.length === 0) return;
+  const connection = await pool.getConnection();
+  try {
+    await connection.query(['START TRANSACTION', ...outcomes.map(({ ordinal, outcome }) => outcomeSql(task, ordinal, outcome)), 'COMMIT'].join(';\n'));
+  } catch (error) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    connection.release();
+  }
+}
+
+function outcomeSql(task: TaskRef, ordinal: number, outcome: TableOutcome): string {
   const sets = [
     `state = ${quoteText(outcome.state)}`,
     `status = ${outcome.status}`,
@@ -174,7 +192,7 @@ export async function recordTableOutcome(pool: Pool, task: TaskRef, ordinal: num
     // A destroyed table that ran again is destroyed no more.
     'destroy_first = 0',
   ];
-  await pool.query(`UPDATE ${planTableName(task.taskInfoSchema, 'table')} SET ${sets.join(', ')} WHERE task_id = ${quoteText(task.taskId)} AND ordinal = ${ordinal}`);
+  return `UPDATE ${planTableName(task.taskInfoSchema, 'table')} SET ${sets.join(', ')} WHERE task_id = ${quoteText(task.taskId)} AND ordinal = ${ordinal}`;
 }
 
 export interface TableRecord {

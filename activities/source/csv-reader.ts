@@ -9,9 +9,10 @@
  *
  * Decisions, following TiDB Lightning unless noted:
  * - NULL: an unquoted field whose raw text (before unescaping) equals one of `null` is NULL. A
- *   quoted field is NULL only when it is exactly `"\N"` (escape character + `N`) and that text is
- *   in `null`: Lightning does the same (MySQL writes `\N` for NULL even inside enclosed fields);
- *   any other quoted text, e.g. `"NULL"` with `null = ['NULL']`, is the literal string. `\\N`
+ *   quoted field is NULL when it is exactly `"\N"` (escape character + `N`) and that text is in
+ *   `null` (MySQL writes `\N` for NULL even inside enclosed fields), or when its text, escapes and
+ *   doubled quotes resolved, equals one of `null`: `"NULL"` with `null = ['NULL']`, `""` with
+ *   `null = ['']`. Lightning does the same (its quoted-null-is-text is off for imports). `\\N`
  *   (an escaped backslash, then N) is the two-byte string `\N`, never NULL. With `notNull`
  *   nothing is NULL.
  * - Escapes: the escape character is `escapedBy` when set (unless it is `\` while
@@ -429,12 +430,24 @@ class CsvParser {
       }
       j++;
     }
-    if (!this.notNull && !this.inHeader && this.quotedNull && e - s === 2 && buf[s] === this.esc && buf[s + 1] === 0x4e) {
+    const nullable = !this.notNull && !this.inHeader;
+    if (nullable && this.quotedNull && e - s === 2 && buf[s] === this.esc && buf[s + 1] === 0x4e) {
       values.push(null); // "\N", as Lightning
-    } else {
-      values.push(special ? this.unescape(s, e, true) : copyBytes(buf, s, e));
+      return j;
     }
+    const value = special ? this.unescape(s, e, true) : copyBytes(buf, s, e);
+    values.push(nullable && value.length <= this.maxNullLength && this.isQuotedNull(value) ? null : value);
     return j;
+  }
+
+  /**
+   * Whether a quoted field's text (escapes resolved) is one of the NULL texts, as Lightning reads
+   * it: `"NULL"` is NULL when `null` lists `NULL`. Only `\N` made by an escaped escape (`"\\N"`) is
+   * the text it spells.
+   */
+  private isQuotedNull(value: Buffer): boolean {
+    if (this.quotedNull && value.length === 2 && value[0] === this.esc && value[1] === 0x4e) return false;
+    return this.nulls.some((text) => text.equals(value));
   }
 
   private isNullText(s: number, e: number): boolean {

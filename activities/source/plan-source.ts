@@ -36,6 +36,12 @@ export async function planSource(settings: TaskSettings): Promise<SourcePlan> {
     const schemaFile = layout.databases.find((db) => db.name === table.schema)?.schemaFile;
     if (!databases.has(table.schema)) databases.set(table.schema, { name: table.schema, schemaFile, schemaCharacterSet: settings.characterSet });
   }
+  // A database of the dump with no table (or none left by the filter) is still created, as Lightning does.
+  for (const database of layout.databases) {
+    if (!included(database.name, '')) continue;
+    const [schema] = route(database.name, '');
+    if (!databases.has(schema)) databases.set(schema, { name: schema, schemaFile: schema === database.name ? database.schemaFile : undefined, schemaCharacterSet: settings.characterSet });
+  }
   const views = layout.views
     .filter((view) => included(view.schema, view.name))
     .map((view) => {

@@ -25,7 +25,7 @@ export class SourceFormatError extends Error {
     readonly path: string,
     readonly offset: number,
     readonly reason: string,
-    place = `byte offset ${offset}`,
+    readonly place = `byte offset ${offset}`,
   ) {
     super(`${path}: ${place}: ${reason}. Fix or remove this part of the file, then resume the task.`);
     this.name = 'SourceFormatError';

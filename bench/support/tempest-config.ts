@@ -28,6 +28,10 @@ export interface TempestRunConfig {
   checksum: string;
   analyze: string;
   logProgress: string;
+  /** A Temporal server of the bench's own (workers run apart); unset: an embedded dev server. */
+  temporalAddress?: string;
+  /** More `[temporal]` lines. */
+  temporal?: string;
 }
 
 /**
@@ -71,9 +75,8 @@ dsn = ${JSON.stringify(path.join(config.stateDir, 'checkpoint.pb'))}
 log-progress = ${JSON.stringify(config.logProgress)}
 
 [temporal]
-state-dir = ${JSON.stringify(config.stateDir)}
-dev-server-port = ${port}
-dev-server-ui-port = ${uiPort}
+${config.temporalAddress ? `address = ${JSON.stringify(config.temporalAddress)}` : `state-dir = ${JSON.stringify(config.stateDir)}\ndev-server-port = ${port}\ndev-server-ui-port = ${uiPort}`}
+${config.temporal ?? ''}
 `;
   const configPath = path.join(config.stateDir, 'tidb-lightning.toml');
   await fsp.writeFile(configPath, toml);

@@ -63,6 +63,7 @@ export function runStatus(config: Config, options: StatusOptions, out: (line: st
       `phase: ${snapshot.state.phase}; ${formatBytes(snapshot.doneBytes)} of ${formatBytes(snapshot.totalBytes)}, ${snapshot.rows} rows; ` +
         `tables: ${counts.finished} done, ${snapshot.tables.length} being imported, ${counts.queued} waiting, ${counts.failed} failed of ${plan?.tables ?? '?'}`,
     );
+    if (snapshot.retrying) out(`  ${snapshot.retrying}`);
     for (const table of snapshot.tables) {
       const detail = table.retrying ? ` (${table.retrying})` : '';
       out(`  ${table.key}: ${describeStatus(table.status)}, ${formatBytes(table.doneBytes)}/${formatBytes(table.totalBytes)}, ${table.rows} rows${detail}`);
@@ -92,5 +93,6 @@ function jsonOf(snapshot: ProgressSnapshot) {
     rows: snapshot.rows,
     tables: { total: state.plan?.tables ?? 0, ...state.counts },
     importing: snapshot.tables,
+    retrying: snapshot.retrying,
   };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
+import { setAsideLightningOnlyKeys } from './lightning-only-keys';
 import { configSchema, type Config } from './schema';
 import { UserError } from '../user-error';
 
@@ -22,8 +23,15 @@ export interface ConfigOverrides {
   temporalAddress?: string;
 }
 
-export function loadConfig(configPath: string | undefined, overrides: ConfigOverrides = {}): Config {
+/**
+ * Reads and validates a config; `warn` hears, in one line, the keys of Lightning's own that a
+ * logical import does not use (see lightning-only-keys.ts).
+ */
+export function loadConfig(configPath: string | undefined, overrides: ConfigOverrides = {}, warn: (line: string) => void = () => undefined): Config {
   const raw = configPath ? readToml(configPath) : {};
+  const notUsed = setAsideLightningOnlyKeys(raw);
+  if (notUsed.length > 0) warn(`${configPath}: not used by a logical import, ignored: ${notUsed.join(', ')}`);
+  const ownSecurity = 'security' in section(raw, 'tidb');
   applyOverrides(raw, overrides);
   const result = configSchema.safeParse(raw);
   if (!result.success) {
@@ -31,6 +39,7 @@ export function loadConfig(configPath: string | undefined, overrides: ConfigOver
     throw new UserError(`${where}: ${result.error.issues.map(describeIssue).join('; ')}`);
   }
   const config = result.data;
+  if (config.security && !ownSecurity) config.tidb.security = config.security;
   config.mydumper['data-source-dir'] = path.resolve(config.mydumper['data-source-dir'].replace(/^file:\/\//, ''));
   if (config['tikv-importer'].backend === 'local') {
     throw new UserError(

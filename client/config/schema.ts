@@ -25,6 +25,16 @@ const postRestoreLevel = z
   .union([z.enum(['required', 'optional', 'off']), z.boolean()])
   .transform((value) => (value === true ? 'required' : value === false ? 'off' : value));
 
+/** `max-error = 5`, or Lightning's table form `max-error = { type = 5 }`: rows the target cannot convert. */
+const maxError = z
+  .union([z.number().int().nonnegative(), z.object({ type: z.number().int().nonnegative().default(0) }).strict()])
+  .transform((value) => (typeof value === 'number' ? value : value.type));
+
+/** Lightning keys that change what is imported, which Tempest does not apply: refused rather than ignored. */
+function notApplied(what: string) {
+  return z.unknown().refine(() => false, { message: `${what} is not supported by Tempest yet; remove it, or import these tables with Lightning` });
+}
+
 const characterSet = z.enum(['auto', 'utf8mb4', 'utf8', 'gb18030', 'gbk', 'latin1', 'binary']);
 
 const lightning = z
@@ -36,7 +46,7 @@ const lightning = z
     'region-concurrency': z.number().int().positive().default(os.availableParallelism()),
     'io-concurrency': z.number().int().positive().default(5),
     'check-requirements': z.boolean().default(true),
-    'max-error': z.number().int().nonnegative().default(0),
+    'max-error': maxError.default(0),
     'task-info-schema-name': z.string().min(1).default('lightning_task_info'),
   })
   .strict();
@@ -93,7 +103,9 @@ const csv = z
 
 const fileRule = z
   .object({
-    pattern: z.string().min(1),
+    // Lightning's `path` names one file (relative to the source) instead of a pattern.
+    pattern: z.string().min(1).optional(),
+    path: z.string().min(1).optional(),
     schema: z.string().default(''),
     table: z.string().default(''),
     // A template such as '$3' is checked once filled in, for each file the pattern matches.
@@ -103,7 +115,18 @@ const fileRule = z
     key: z.string().default(''),
     compression: z.enum(['', 'gz', 'gzip', 'zstd', 'zst', 'snappy']).default(''),
   })
-  .strict();
+  .strict()
+  .transform(({ path, pattern, ...rule }, ctx) => {
+    if ((pattern === undefined) === (path === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give either pattern (a regular expression) or path (one file), not both or neither' });
+      return z.NEVER;
+    }
+    return { ...rule, pattern: pattern ?? exactPathPattern(path!) };
+  });
+
+function exactPathPattern(filePath: string): string {
+  return `^${filePath.replace(/[.*+?^$|()[\]{}\\]/g, (char) => `\\${char}`)}$`;
+}
 
 const mydumper = z
   .object({
@@ -124,6 +147,7 @@ const mydumper = z
     'default-file-rules': z.boolean().default(true),
     csv: csv.default(csv.parse({})),
     files: z.array(fileRule).default([]),
+    'ignore-data-columns': z.array(z.unknown()).max(0, 'leaving columns out of the rows ([[mydumper.ignore-data-columns]]) is not supported by Tempest yet').optional(),
   })
   .strict()
   .superRefine((section, ctx) => {
@@ -175,6 +199,9 @@ const route = z
     'table-pattern': z.string().default(''),
     'target-schema': z.string().min(1),
     'target-table': z.string().default(''),
+    'extract-table': notApplied('adding a column from the table name (extract-table)').optional(),
+    'extract-schema': notApplied('adding a column from the schema name (extract-schema)').optional(),
+    'extract-source': notApplied('adding a column from the source name (extract-source)').optional(),
   })
   .strict();
 
@@ -198,6 +225,13 @@ const temporal = z
     'heartbeat-timeout': z.string().regex(/^\d+(ms|s|m)$/, 'write a duration such as "20s"').default('20s'),
     /** Tables, engines or chunk groups one workflow run handles before it continues as new: what bounds every history. */
     'continue-as-new-after': z.number().int().min(1).max(1000).default(200),
+    /**
+     * How long the task may go on failing to make progress (the target down, a lock never released)
+     * before it fails with the last error. Empty: retry forever.
+     */
+    'give-up-after': z.union([z.literal(''), z.string().regex(/^\d+(s|m|h)$/, 'write a duration such as "30m" or "2h", or "" to retry forever')]).default(''),
+    /** The Web UI of a Temporal server of one's own (e.g. "https://temporal.example.com"), for the task's link; the embedded server's is known. */
+    'web-ui': z.union([z.literal(''), z.string().url('write the Web UI\'s address, such as "http://temporal.example.com:8080"')]).default(''),
   })
   .strict();
 
@@ -209,6 +243,8 @@ export const configSchema = z
     conflict: conflict.default(conflict.parse({})),
     mydumper,
     tidb: tidb.default(tidb.parse({})),
+    // Lightning's TLS files for every connection; [tidb.security], when given, wins for the target.
+    security: security.optional(),
     'post-restore': postRestore.default(postRestore.parse({})),
     routes: z.array(route).default([]),
     cron: cron.default(cron.parse({})),

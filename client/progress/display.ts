@@ -1,6 +1,9 @@
 import cliProgress from 'cli-progress';
 import { describeStatus } from '../../workflows/checkpoint-status';
 import type { ProgressSnapshot } from './snapshot';
+import { formatBytes } from '../../workflows/format-bytes';
+
+export { formatBytes };
 
 /** Speed over the last half minute of samples, so a resumed client shows a true rate quickly. */
 class RateWindow {
@@ -15,17 +18,6 @@ class RateWindow {
     if (seconds <= 0) return { bytesPerSecond: 0, rowsPerSecond: 0 };
     return { bytesPerSecond: (bytes - first.bytes) / seconds, rowsPerSecond: (rows - first.rows) / seconds };
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 function formatDuration(seconds: number): string {
@@ -58,6 +50,7 @@ function endedSince(): (snapshot: ProgressSnapshot) => string[] {
 }
 
 function retryingOf(snapshot: ProgressSnapshot): string {
+  if (snapshot.retrying) return `; ${snapshot.retrying}`;
   const retrying = snapshot.tables.find((table) => table.retrying);
   return retrying ? `; ${retrying.key}: ${retrying.retrying}` : '';
 }
@@ -77,7 +70,7 @@ export function terminalDisplay(): ProgressDisplay {
       const { bytesPerSecond, rowsPerSecond } = rate.add(snapshot.doneBytes, snapshot.rows);
       total.setTotal(Math.max(1, snapshot.totalBytes));
       total.update(snapshot.doneBytes, {
-        name: `total (${snapshot.state.phase})`.padEnd(28),
+        name: `total (${snapshot.state.phase}${snapshot.retrying ? `: ${snapshot.retrying}` : ''})`.padEnd(28),
         done: formatBytes(snapshot.doneBytes),
         total: formatBytes(snapshot.totalBytes),
         rows: snapshot.rows,

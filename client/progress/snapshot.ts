@@ -1,6 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ChunkHeartbeat } from '../../activities/task-types';
+import { retryingLine } from './retry-line';
 import { engineSummaryQuery, tableSummaryQuery, taskSummaryQuery, type TaskSummary } from '../../workflows/definitions';
 
 export interface TableSnapshot {
@@ -20,6 +21,8 @@ export interface ProgressSnapshot {
   totalBytes: number;
   doneBytes: number;
   rows: number;
+  /** An activity of the task itself being retried (the target down while planning, say). */
+  retrying?: string;
 }
 
 /**
@@ -29,8 +32,9 @@ export interface ProgressSnapshot {
  */
 export async function takeSnapshot(client: Client, task: WorkflowHandle): Promise<ProgressSnapshot> {
   const state = await task.query(taskSummaryQuery);
-  const tables = await Promise.all(state.running.map((table) => runningTable(client, table)));
-  const inTask = state.smallGroups.length > 0 ? await pendingWork(task) : [];
+  const target = { host: state.targetHost, port: state.targetPort };
+  const tables = await Promise.all(state.running.map((table) => runningTable(client, table, target)));
+  const inTask = await pendingWork(task, target);
   for (const group of state.smallGroups) {
     const work = inTask.find((beat) => beat.table !== undefined && group.keys.includes(beat.table));
     tables.push({
@@ -48,17 +52,20 @@ export async function takeSnapshot(client: Client, task: WorkflowHandle): Promis
     totalBytes: state.plan?.totalBytes ?? 0,
     doneBytes: state.counts.finishedBytes + tables.reduce((sum, table) => sum + table.doneBytes, 0),
     rows: state.counts.finishedRows + tables.reduce((sum, table) => sum + table.rows, 0),
+    retrying: inTask.find((beat) => beat.retrying)?.retrying,
   };
 }
 
-async function runningTable(client: Client, table: TaskSummary['running'][number]): Promise<TableSnapshot> {
+type Target = { host: string; port: number };
+
+async function runningTable(client: Client, table: TaskSummary['running'][number], target: Target): Promise<TableSnapshot> {
   const base: TableSnapshot = { key: table.key, status: 30, totalBytes: table.totalBytes, doneBytes: 0, rows: 0 };
   try {
     const summary = await client.workflow.getHandle(table.workflowId).query(tableSummaryQuery);
     const engines = await Promise.all(
       summary.runningEngines.map(async (engine) => {
         const handle = client.workflow.getHandle(engine.workflowId);
-        const [done, pending] = await Promise.all([handle.query(engineSummaryQuery), pendingWork(handle)]);
+        const [done, pending] = await Promise.all([handle.query(engineSummaryQuery), pendingWork(handle, target)]);
         return {
           rows: done.rows + pending.reduce((sum, beat) => sum + beat.rows, 0),
           doneBytes: done.doneBytes + pending.reduce((sum, beat) => sum + beat.diskBytes, 0),
@@ -88,12 +95,13 @@ interface PendingWork {
 }
 
 /** What each activity of a workflow in progress has committed (its heartbeats). */
-async function pendingWork(handle: WorkflowHandle): Promise<PendingWork[]> {
+async function pendingWork(handle: WorkflowHandle, target: Target): Promise<PendingWork[]> {
   const description = await handle.describe();
   return (description.raw.pendingActivities ?? []).map((activity) => {
     const payload = activity.heartbeatDetails?.payloads?.[0];
     const beat = payload ? defaultPayloadConverter.fromPayload<Partial<ChunkHeartbeat>>(payload) : undefined;
-    const retrying = (activity.attempt ?? 1) > 1 && activity.lastFailure?.message ? `${activity.lastFailure.message} (retrying, attempt ${activity.attempt})` : undefined;
+    const attempt = activity.attempt ?? 1;
+    const retrying = attempt > 1 && activity.lastFailure?.message ? retryingLine(activity.activityType?.name ?? 'activity', attempt, activity.lastFailure.message, target) : undefined;
     return { rows: beat?.rows ?? 0, diskBytes: beat?.diskBytes ?? 0, table: beat?.table, retrying };
   });
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { searchAttributeNames } from '../../workflows/search-attribute-names';
 import { findTemporalBinary } from './temporal-binary';
 import { UserError } from '../user-error';
 
@@ -42,6 +43,17 @@ interface Starting {
 
 /** This process's server per state directory and port: asked for again, the same one (until stopped). */
 const servers = new Map<string, Starting>();
+
+/** The servers this process spawned and has not stopped yet, with their state directories. */
+const spawned = new Map<ChildProcess, string>();
+
+/**
+ * Tells every server this process spawned to stop, even one still booting: for an interrupted
+ * command, which exits at once and must not leave a server behind that nobody stops.
+ */
+export function stopSpawnedDevServers(): void {
+  for (const [child, stateDir] of spawned) stopInBackground(child, stateDir);
+}
 
 /**
  * The embedded Temporal: a dev server keeping its history in a SQLite file under the state
@@ -112,10 +124,13 @@ async function startOrReuse(options: DevServerOptions, launched: () => void, for
       // is on waits (measured: a region slot idle 1.2-1.4 s, twice in one import) while one polls another.
       '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
       '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+      // What `temporal workflow list --query` finds a task by (workflows/search-attributes.ts).
+      ...Object.values(searchAttributeNames).flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     ],
     { stdio: ['ignore', log, log] },
   );
   fs.closeSync(log);
+  spawned.set(child, options.stateDir);
   launched();
   await waitUntilListening(options.port, child, path.join(options.stateDir, 'temporal-server.log'));
   return {
@@ -135,6 +150,7 @@ function stoppingMarker(stateDir: string): string {
 }
 
 function stopInBackground(child: ChildProcess, stateDir: string): void {
+  spawned.delete(child);
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   fs.writeFileSync(stoppingMarker(stateDir), String(child.pid));
   child.kill('SIGTERM');

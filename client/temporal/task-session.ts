@@ -4,6 +4,8 @@ import type { Config } from '../config/schema';
 import { taskWorkflowId } from '../task-settings';
 import { connectTemporal, type TemporalSession } from './connect';
 import { startInProcessWorker } from './in-process-worker';
+import { hasLiveWorker } from './worker-presence';
+import { NoWorkerError } from '../operational-errors';
 
 /**
  * For the commands that look at or steer a task (status, ctl, checkpoint): with the embedded dev
@@ -14,7 +16,9 @@ export async function withTaskSession<T>(config: Config, work: (temporal: Tempor
   const temporal = await connectTemporal(config);
   const worker = temporal.devServer ? await startInProcessWorker(config, temporal, true) : undefined;
   try {
-    return await work(temporal, temporal.client.workflow.getHandle(taskWorkflowId(config)));
+    const task = temporal.client.workflow.getHandle(taskWorkflowId(config));
+    if (!worker) await refuseWithoutWorker(temporal, task);
+    return await work(temporal, task);
   } finally {
     await worker?.stop();
     await temporal.close();
@@ -25,4 +29,16 @@ export async function withTaskSession<T>(config: Config, work: (temporal: Tempor
 export async function describeTask(task: WorkflowHandle): Promise<{ status: string; taskId: string }> {
   const description = await task.describe();
   return { status: description.status.name, taskId: description.raw.workflowExecutionInfo?.firstRunId || description.runId };
+}
+
+/**
+ * On a server of one's own, a running task's queries and updates wait for a worker: with none
+ * polling, say so at once rather than after the call's deadline. A finished task needs none.
+ */
+async function refuseWithoutWorker(temporal: TemporalSession, task: WorkflowHandle<typeof importTask>): Promise<void> {
+  const running = await task.describe().then(
+    (description) => description.status.name === 'RUNNING',
+    () => false,
+  );
+  if (running && !(await hasLiveWorker(temporal))) throw new NoWorkerError(task.workflowId);
 }

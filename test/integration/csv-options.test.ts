@@ -142,22 +142,22 @@ test('not-null = true: no field is NULL, not even \\N', async () => {
   ]);
 });
 
-test("null as a list ['\\N', 'NULL', '']: each unquoted text is NULL; quoted text and an escaped backslash are not", async () => {
+test("null as a list ['\\N', 'NULL', '']: each text is NULL, quoted or not (as Lightning); an escaped backslash is not", async () => {
   const csv = '1,\\N,NULL\n2,,"NULL"\n3,"",\\\\N\n4,null,Null\n5,"\\N",x\n';
   await expectImport('null_list', csvCase('null_list', table3, csv, "header = false\nnull = ['\\N', 'NULL', '']"), [
     [1, null, null],
-    [2, null, 'NULL'],
-    [3, '', '\\N'],
+    [2, null, null],
+    [3, null, '\\N'],
     [4, 'null', 'Null'],
     [5, null, 'x'],
   ]);
 });
 
-test('backslash-escape = false: backslashes are data, an unquoted \\N is still NULL', async () => {
+test('backslash-escape = false: backslashes are data, \\N is still NULL', async () => {
   const csv = '1,a\\tb,"c\\\\d"\n2,\\N,"\\N"\n3,x\\,"y\\"\n';
   await expectImport('no_backslash', csvCase('no_backslash', table3, csv, 'header = false\nbackslash-escape = false'), [
     [1, 'a\\tb', 'c\\\\d'],
-    [2, null, '\\N'],
+    [2, null, null],
     [3, 'x\\', 'y\\'],
   ]);
 });

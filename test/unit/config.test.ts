@@ -96,3 +96,62 @@ test('the tempest command reports a bad config in one line and exit code 2, with
   assert.match(failure.stderr, /^tempest: .*unknown key \[tidb\] prot/);
   assert.doesNotMatch(failure.stderr, /\n\s+at /, 'no stack trace');
 });
+
+const everyKey = path.resolve(__dirname, '../../../test/fixtures/lightning-config/every-key.toml');
+
+test('a tidb-lightning.toml with every key Lightning documents loads; its own keys are named once as not used', () => {
+  const warnings: string[] = [];
+  const config = loadConfig(everyKey, {}, (line) => warnings.push(line));
+  assert.equal(warnings.length, 1, 'one warning line');
+  assert.match(warnings[0], /not used by a logical import/);
+  for (const key of ['[lightning] status-addr', '[tidb] status-port', '[tidb] pd-addr', '[tikv-importer] sorted-kv-dir', '[cron] switch-mode', '[security] redact-info-log', '[lightning.max-error] charset']) {
+    assert.ok(warnings[0].includes(key), `${key} is named`);
+  }
+  assert.doesNotMatch(warnings[0], /region-concurrency|data-source-dir|logical-import-batch-rows/, 'keys Tempest applies are not named');
+
+  assert.equal(config.lightning['region-concurrency'], 5);
+  assert.equal(config.lightning['max-error'], 7, "Lightning's table form of max-error");
+  assert.equal(config.lightning['task-info-schema-name'], 'fixture_task_info');
+  assert.equal(config['tikv-importer']['logical-import-batch-size'], 128 * 1024);
+  assert.equal(config['tikv-importer']['add-index-by-sql'], false);
+  assert.equal(config.mydumper['max-region-size'], 128 * 1024 * 1024);
+  assert.equal(config.mydumper.csv.separator, '|');
+  assert.equal(config.tidb.host, 'tidb.fixture');
+  assert.equal(config.tidb.security['ca-path'], '/etc/fixture/tidb-ca.pem', '[tidb.security] wins over [security] for the target');
+  assert.equal(config['post-restore'].checksum, 'optional');
+  assert.equal(config.routes[0]['target-table'], 'orders');
+  const exact = new RegExp(config.mydumper.files[1].pattern);
+  assert.ok(exact.test('extra/orders-part.csv') && !exact.test('extra/orders-partXcsv') && !exact.test('more/extra/orders-part.csv'), 'a path rule matches that one file');
+  const settings = taskSettingsOf(config);
+  assert.equal(settings.onDuplicate, 'replace', '[conflict] strategy wins over on-duplicate');
+  assert.equal(JSON.stringify(settings).includes('fixture-secret'), false);
+});
+
+test("[security] is the target's TLS when [tidb.security] is not given", () => {
+  const config = loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[security]\nca-path = "/ca.pem"\nkey-path = "/k.pem"\n'));
+  assert.equal(config.tidb.security['ca-path'], '/ca.pem');
+  assert.equal(config.tidb.security['key-path'], '/k.pem');
+});
+
+test("a typo is still an error next to Lightning's own keys; keys that would change the rows are refused, not ignored", () => {
+  const warnings: string[] = [];
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[tidb]\nstatus-port = 10080\nstatus-prot = 1\n'), {}, (line) => warnings.push(line)), /unknown key \[tidb\] status-prot/);
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[lightning]\nstatus-adr = ":1"\n')), /unknown key \[lightning\] status-adr/);
+  assert.throws(
+    () => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[[mydumper.ignore-data-columns]]\ndb = "a"\ntable = "b"\ncolumns = ["c"]\n')),
+    /ignore-data-columns.*not supported by Tempest yet/,
+  );
+  assert.throws(
+    () => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[[routes]]\nschema-pattern = "a"\ntarget-schema = "b"\n[routes.extract-table]\ntable-regexp = "t_(.*)"\ntarget-column = "c"\n')),
+    /extract-table.*not supported by Tempest yet/,
+  );
+  assert.throws(() => loadConfig(configFile('[mydumper]\ndata-source-dir = "/d"\n[[mydumper.files]]\ntype = "csv"\n')), /either pattern .* or path/);
+});
+
+test('[tidb] max-allowed-packet keeps batches to a quarter of it (an INSERT is at most about twice its rows, escaped)', () => {
+  const settingsOf = (text: string) => taskSettingsOf(loadConfig(configFile(`[mydumper]\ndata-source-dir = "/d"\n${text}`)));
+  assert.equal(settingsOf('').batchBytes, undefined, 'the default 64 MiB packet leaves the default batch sizes');
+  assert.equal(settingsOf('[tidb]\nmax-allowed-packet = "1MiB"\n').batchBytes, 256 * 1024, 'below the 1 MiB INSERT default');
+  assert.equal(settingsOf('[tidb]\nmax-allowed-packet = "2MiB"\n[tikv-importer]\nlogical-import-batch-size = "96KiB"\n').batchBytes, 96 * 1024, 'a smaller batch size set stays');
+  assert.equal(settingsOf('[tidb]\nmax-allowed-packet = "2MiB"\n[tikv-importer]\nlogical-import-batch-size = "16MiB"\n').batchBytes, 512 * 1024, 'a larger one is cut to fit');
+});

@@ -156,18 +156,21 @@ test('NULL: unquoted \\N and quoted "\\N" (as Lightning) are NULL; \\\\N and NUL
   assert.deepStrictEqual(await values('\\N,"\\N",\\\\N,NULL,,""\n'), [[null, null, b('\\N'), b('NULL'), b(''), b('')]]);
 });
 
-test('NULL: custom null texts match unquoted fields only', async () => {
-  assert.deepStrictEqual(await values('NULL,"NULL",,"",\\N,null\n', { null: ['NULL', ''] }), [
-    [null, b('NULL'), null, b(''), b('N'), b('null')],
+test('NULL: custom null texts match unquoted fields, and quoted ones by their unescaped text (as Lightning)', async () => {
+  assert.deepStrictEqual(await values('NULL,"NULL",,"",\\N,null,"NU\\LL","NULLx"\n', { null: ['NULL', ''] }), [
+    [null, null, null, null, b('N'), b('null'), null, b('NULLx')],
   ]);
+  // An escaped escape before N spells the text \N, quoted or not, even when \N means NULL.
+  assert.deepStrictEqual(await values('"\\\\N",\\\\N,"\\N"\n', { null: ['\\N', 'NULL'] }), [[b('\\N'), b('\\N'), null]]);
+  assert.deepStrictEqual(await values('"NULL",""\n', { null: ['NULL', ''], notNull: true }), [[b('NULL'), b('')]]);
 });
 
 test('NULL: notNull makes every field a value', async () => {
   assert.deepStrictEqual(await values('\\N,"\\N",NULL,\n', { notNull: true, null: ['\\N', 'NULL', ''] }), [[b('N'), b('N'), b('NULL'), b('')]]);
 });
 
-test('NULL: without escapes, the raw unquoted text \\N is still NULL, quoted "\\N" is text', async () => {
-  assert.deepStrictEqual(await values('\\N,"\\N"\n', { backslashEscape: false }), [[null, b('\\N')]]);
+test('NULL: without escapes, the raw text \\N is still NULL, quoted or not (its text is a null text)', async () => {
+  assert.deepStrictEqual(await values('\\N,"\\N"\n', { backslashEscape: false }), [[null, null]]);
 });
 
 test('backslash escapes inside and outside quotes', async () => {

@@ -177,7 +177,7 @@ test('values MySQL cannot hold, nested columns and damaged files are SourceForma
   await assert.rejects(read(nan.path, 0, 3), (error: SourceFormatError) => {
     assert.ok(error instanceof SourceFormatError);
     assert.equal(error.offset, 2);
-    assert.match(error.message, /: row 2: column `d`: NaN cannot be stored in MySQL/);
+    assert.match(error.message, /: row group 1, row 0 of the group \(row 2 of the file\): column `d`: NaN cannot be stored in MySQL/);
     return true;
   });
 
@@ -207,7 +207,27 @@ test('values MySQL cannot hold, nested columns and damaged files are SourceForma
   fs.writeFileSync(cut, Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(200, 0xff), whole.subarray(204)]));
   await assert.rejects(read(cut, 0, 7), (error: SourceFormatError) => {
     assert.ok(error instanceof SourceFormatError);
-    assert.match(error.message, /: row 0: row group 0 cannot be read/);
+    assert.match(error.message, /: row group 0, row 0 of the group \(row 0 of the file\): the row group cannot be read/);
     return true;
   });
+});
+
+test('a damaged page that would keep the decoder busy for minutes fails its row group within the deadline, and the reader goes on', async () => {
+  // Found by the Parquet fuzz campaign: a run-length header claiming billions of values, which
+  // hyparquet writes one by one in a single synchronous step.
+  const damaged = path.join(__dirname, '../../../test/fixtures/parquet/run-length-claims-billions.parquet');
+  const started = Date.now();
+  await assert.rejects(
+    async () => {
+      for await (const group of readParquetRows(damaged, { startRow: 0, endRow: 36, decodeDeadline: { baseMs: 1500, msPerMiB: 0 } })) void group;
+    },
+    (error: SourceFormatError) => {
+      assert.ok(error instanceof SourceFormatError);
+      assert.match(error.message, /run-length-claims-billions\.parquet: row group \d+, row 0 of the group \(row \d+ of the file\): decoding the row group took longer than 2 s/);
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 60_000, 'the chunk failed instead of hanging');
+  // The stuck decoder was stopped: another file reads at once.
+  assert.equal((await read(file.path, 0, 7)).length, 7);
 });
