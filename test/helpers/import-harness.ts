@@ -1,8 +1,7 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { createTargetPool } from '../../activities/database/connection';
@@ -161,16 +160,6 @@ export function waitForOperator(
       tables.some((table) => table.state === 'failed') &&
       tables.every((table) => table.state !== 'queued' && table.state !== 'running') &&
       also(tables, summary),
-  );
-}
-
-const execFileAsync = promisify(execFile);
-
-/** `tempest …` as its own process, as a user runs it: its output and exit code. */
-export function runTempest(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  return execFileAsync(process.execPath, [tempestMain, ...args]).then(
-    ({ stdout, stderr }) => ({ stdout, stderr, code: 0 }),
-    (error: { stdout: string; stderr: string; code: number }) => ({ stdout: error.stdout, stderr: error.stderr, code: error.code }),
   );
 }
 
