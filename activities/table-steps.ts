@@ -48,7 +48,13 @@ export interface GroupResult {
   diskBytes: number;
 }
 
-/** Imports the chunks of one group (or of the whole table), one after the other, each resuming from its committed position. */
+/**
+ * Imports the chunks of one group (or of the whole table), one after the other, each resuming from
+ * its committed position. A chunk that fails for the operator to fix (bad data) does not stop the
+ * others, as a failed group does not stop its engine's others: the first such failure is thrown
+ * once every chunk had its turn, so that after the fix only what failed is left to do. Any other
+ * failure (the target down, the activity cancelled) is thrown at once.
+ */
 export async function importChunkGroup(
   context: ChunkContext,
   settings: TaskSettings,
@@ -58,13 +64,23 @@ export async function importChunkGroup(
 ): Promise<GroupResult> {
   const table = { key: head.key, schema: head.schema, name: head.name };
   const result: GroupResult = { rows: 0, chunks: 0, diskBytes: 0 };
+  let firstFailure: { error: unknown } | undefined;
   for (const chunk of await readChunks(context.pool, settings, head.ordinal, where)) {
-    const done = await importChunk(context, { settings, table, chunk });
+    let done;
+    try {
+      done = await importChunk(context, { settings, table, chunk });
+    } catch (error) {
+      // The chunk's own verdict on its data; anything else (the target, a cancelled activity) stops the group.
+      if (context.signal.aborted || !(error instanceof ApplicationFailure && error.nonRetryable)) throw error;
+      firstFailure ??= { error };
+      continue;
+    }
     result.rows += done.rows;
     result.chunks++;
     result.diskBytes += chunk.diskBytes;
     onChunkDone(result);
   }
+  if (firstFailure) throw firstFailure.error;
   return result;
 }
 
