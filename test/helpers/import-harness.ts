@@ -107,12 +107,16 @@ export async function taskRefOf(handle: WorkflowHandle, configPath: string): Pro
   return { taskId, taskInfoSchema: loadConfig(configPath).lightning['task-info-schema-name'] };
 }
 
-/** Every table of the task (removed ones left out), in plan order, from the table queue on the target. */
+/** Every table of the task (removed ones left out), in plan order, from the table queue on the target; none before it is planned. */
 export async function readTaskTables(handle: WorkflowHandle, configPath: string): Promise<TaskTable[]> {
   const task = await taskRefOf(handle, configPath);
   const pool = createTargetPool(targetSettingsOf(loadConfig(configPath)), 1);
   try {
-    const records = await readAllTableRecords(pool, task, `state <> 'removed'`);
+    const records = await readAllTableRecords(pool, task, `state <> 'removed'`).catch((error: { errno?: number }) => {
+      // Before the task has stored its plan (the table queue does not exist yet): no tables.
+      if (error.errno === 1146) return [];
+      throw error;
+    });
     return records.map(({ key, schema, name, state, status, rows, verify, failure }) => ({ key, schema, name, state, status, rows, verify, failure }));
   } finally {
     await pool.end();
