@@ -98,7 +98,7 @@ export function startImport(client: Client, configPath: string): Promise<Workflo
 export type TaskHandle = WorkflowHandle<typeof importTask>;
 
 /** A table of a task as its table queue on the target records it. */
-export type TaskTable = Pick<TableRecord, 'key' | 'schema' | 'name' | 'state' | 'status' | 'rows' | 'verify' | 'failure'>;
+export type TaskTable = Pick<TableRecord, 'ordinal' | 'key' | 'schema' | 'name' | 'state' | 'status' | 'rows' | 'verify' | 'failure'>;
 
 /** The task's id and task-info schema, as activities and `tempest ctl` name it (the id is its first run's id). */
 export async function taskRefOf(handle: WorkflowHandle, configPath: string): Promise<TaskRef> {
@@ -117,7 +117,7 @@ export async function readTaskTables(handle: WorkflowHandle, configPath: string)
       if (error.errno === 1146) return [];
       throw error;
     });
-    return records.map(({ key, schema, name, state, status, rows, verify, failure }) => ({ key, schema, name, state, status, rows, verify, failure }));
+    return records.map(({ ordinal, key, schema, name, state, status, rows, verify, failure }) => ({ ordinal, key, schema, name, state, status, rows, verify, failure }));
   } finally {
     await pool.end();
   }
