@@ -138,9 +138,9 @@ export function createActivities(deps: ActivityDependencies) {
       const group = tables[0]?.head.key;
       return writingRows(settings, (clock) => {
         const context = chunkContext(clock, (beat) => ({ ...beat, table: group, rows: before.rows + beat.rows, diskBytes: before.diskBytes + beat.diskBytes }));
-        return importSmallTables(context, settings, tables, (done) => {
-          before.rows += done.rows;
-          before.diskBytes += done.bytes;
+        return importSmallTables(context, settings, tables, (rowsIn) => {
+          before.rows += rowsIn.rows;
+          before.diskBytes += rowsIn.bytes;
         });
       });
     },

@@ -47,8 +47,10 @@ export async function readStoredCheckpoint(pool: Pool, task: TaskRef): Promise<C
     const path = textOf(row.path);
     const position = positions.get(`${table.key}\0${path}:${offset}`);
     const finished = position?.finished ?? false;
-    const pos = position?.pos ?? offset;
     const endOffset = Number(row.end_offset);
+    // A finished chunk is recorded as Lightning records one, finished at its end (pos = end_offset):
+    // the bytes after its last row (a statement's `;`, a newline) hold no row.
+    const pos = finished && endOffset >= 0 ? endOffset : (position?.pos ?? offset);
     const chunk: ChunkCheckpoint = {
       path,
       offset,

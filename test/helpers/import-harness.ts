@@ -4,10 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import { createTargetPool } from '../../activities/database/connection';
+import { readAllTableRecords, type TableRecord } from '../../activities/plan/table-queue';
+import type { TaskRef } from '../../activities/task-types';
 import { loadConfig } from '../../client/config/load';
-import { taskSettingsOf, taskWorkflowId } from '../../client/task-settings';
+import { targetSettingsOf, taskSettingsOf, taskWorkflowId } from '../../client/task-settings';
 import { workerOptionsOf } from '../../client/worker-options';
 import { createImportWorker } from '../../worker/create-worker';
+import { taskSummaryQuery, type ImportTaskResult, type TaskSummary } from '../../workflows/definitions';
 import { importTask } from '../../workflows/import-task';
 import { mariadb } from './target-db';
 
@@ -86,9 +90,81 @@ export function startImport(client: Client, configPath: string): Promise<Workflo
   return client.workflow.start(importTask, {
     taskQueue: config.temporal['task-queue'],
     workflowId: taskWorkflowId(config),
-    args: [{ settings: taskSettingsOf(config) }],
+    args: [{ settings: taskSettingsOf(config), generation: 2 }],
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
+}
+
+export type TaskHandle = WorkflowHandle<typeof importTask>;
+
+/** A table of a task as its table queue on the target records it. */
+export type TaskTable = Pick<TableRecord, 'ordinal' | 'key' | 'schema' | 'name' | 'state' | 'status' | 'rows' | 'verify' | 'failure'>;
+
+/** The task's id and task-info schema, as activities and `tempest ctl` name it (the id is its first run's id). */
+export async function taskRefOf(handle: WorkflowHandle, configPath: string): Promise<TaskRef> {
+  const description = await handle.describe();
+  const taskId = description.raw.workflowExecutionInfo?.firstRunId || description.runId;
+  return { taskId, taskInfoSchema: loadConfig(configPath).lightning['task-info-schema-name'] };
+}
+
+/** Every table of the task (removed ones left out), in plan order, from the table queue on the target; none before it is planned. */
+export async function readTaskTables(handle: WorkflowHandle, configPath: string): Promise<TaskTable[]> {
+  const task = await taskRefOf(handle, configPath);
+  const pool = createTargetPool(targetSettingsOf(loadConfig(configPath)), 1);
+  try {
+    const records = await readAllTableRecords(pool, task, `state <> 'removed'`).catch((error: { errno?: number }) => {
+      // Before the task has stored its plan (the table queue does not exist yet): no tables.
+      if (error.errno === 1146) return [];
+      throw error;
+    });
+    return records.map(({ ordinal, key, schema, name, state, status, rows, verify, failure }) => ({ ordinal, key, schema, name, state, status, rows, verify, failure }));
+  } finally {
+    await pool.end();
+  }
+}
+
+/** The task's result once it ends, and each table's outcome (status, rows, verification, failure) from the target. */
+export async function importOutcome(handle: TaskHandle, configPath: string): Promise<{ result: ImportTaskResult; tables: TaskTable[] }> {
+  const result = (await handle.result()) as ImportTaskResult;
+  return { result, tables: await readTaskTables(handle, configPath) };
+}
+
+/**
+ * Polls the task's summary and its tables on the target until `reached` holds of them. The tables
+ * come from the target, which `tempest ctl` changes before the task hears of it: a condition on
+ * them does not pass on a summary the task has not brought up to date yet.
+ */
+export async function waitForTask(
+  handle: TaskHandle,
+  configPath: string,
+  reached: (summary: TaskSummary, tables: TaskTable[]) => boolean,
+): Promise<{ summary: TaskSummary; tables: TaskTable[] }> {
+  for (;;) {
+    const summary = await handle.query(taskSummaryQuery);
+    const tables = await readTaskTables(handle, configPath);
+    if (reached(summary, tables)) return { summary, tables };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Until the task waits for the operator: a table failed and none is queued or running (on the
+ * target, so a `ctl` just sent is not mistaken for the wait it ended), and `also` holds.
+ */
+export function waitForOperator(
+  handle: TaskHandle,
+  configPath: string,
+  also: (tables: TaskTable[], summary: TaskSummary) => boolean = () => true,
+): Promise<{ summary: TaskSummary; tables: TaskTable[] }> {
+  return waitForTask(
+    handle,
+    configPath,
+    (summary, tables) =>
+      summary.phase === 'waiting for operator' &&
+      tables.some((table) => table.state === 'failed') &&
+      tables.every((table) => table.state !== 'queued' && table.state !== 'running') &&
+      also(tables, summary),
+  );
 }
 
 /** Runs an in-process worker for a config until `work` settles. */

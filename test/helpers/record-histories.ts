@@ -30,11 +30,16 @@ async function main(label: string | undefined): Promise<void> {
       return fetchTaskHistories(env.client, handle.workflowId);
     });
     fs.mkdirSync(fixtures, { recursive: true });
-    histories.forEach((recorded, index) => {
+    // import-task[-label][-run].json, import-table[-label]-N.json, import-engine[-label]-N.json: numbered per workflow type.
+    const numbered = new Map<string, number>();
+    histories.forEach((recorded) => {
       const suffix = label ? `-${label}` : '';
-      const type = index === 0 ? `import-task${suffix}` : `import-table${suffix}-${index}`;
+      const kind = recorded.workflowType.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+      const count = (numbered.get(kind) ?? 0) + 1;
+      numbered.set(kind, count);
+      const name = kind === 'import-task' ? `import-task${suffix}${count > 1 ? `-${count}` : ''}` : `${kind}${suffix}-${count}`;
       const history = JSON.parse(historyToJSON(recorded.history as never));
-      fs.writeFileSync(path.join(fixtures, `${type}.json`), JSON.stringify({ workflowId: recorded.workflowId, history }));
+      fs.writeFileSync(path.join(fixtures, `${name}.json`), JSON.stringify({ workflowId: recorded.workflowId, history }));
     });
     console.log(`recorded ${histories.length} histories in ${fixtures}`);
   } finally {

@@ -12,10 +12,10 @@ import { readCheckpointFile } from '../../activities/checkpoint/file-driver';
 import { loadConfig } from '../../client/config/load';
 import { workerOptionsOf } from '../../client/worker-options';
 import { createImportWorker } from '../../worker/create-worker';
-import { tableProgressQuery, taskStateQuery, type TaskState } from '../../workflows/definitions';
+import { taskSummaryQuery, type ImportTaskResult, type TaskSummary } from '../../workflows/definitions';
 import type { importTask } from '../../workflows/import-task';
 import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
-import { makeTempDir, spawnWorker, startImport, tempestMain, waitForExit, withWorker, writeConfig } from '../helpers/import-harness';
+import { makeTempDir, spawnWorker, startImport, taskRefOf, tempestMain, waitForExit, waitForOperator, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, committedRows, dropDatabases, sortedRows, testTarget, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -72,12 +72,58 @@ function tempest(...args: string[]): Promise<{ stdout: string; stderr: string; c
   );
 }
 
-async function waitForPhase(handle: WorkflowHandle<typeof importTask>, phase: TaskState['phase']): Promise<TaskState> {
+/** The task's summary once `reached` holds of it. */
+async function waitForSummary(handle: WorkflowHandle<typeof importTask>, reached: (summary: TaskSummary) => boolean): Promise<TaskSummary> {
   for (;;) {
-    const state = await handle.query(taskStateQuery);
-    if (state.phase === phase) return state;
+    const summary = await handle.query(taskSummaryQuery);
+    if (reached(summary)) return summary;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+interface PlannedChunk {
+  key: string;
+  path: string;
+  offset: number;
+  endOffset: number;
+  fileSize: number;
+  type: string;
+  compression: string;
+  /** From the chunk's committed progress (none yet: pending). */
+  finished: boolean;
+  pos?: number;
+  rows: number;
+}
+
+/** Each table's chunks, as the task planned them on the target, with their committed progress. */
+async function plannedChunks(handle: WorkflowHandle, config: string): Promise<Map<string, PlannedChunk[]>> {
+  const { taskId, taskInfoSchema } = await taskRefOf(handle, config);
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT t.table_name, c.path, c.\`offset\`, c.end_offset, c.file_size, c.type, c.compression, p.pos, p.row_count, p.finished
+       FROM \`${taskInfoSchema}\`.tempest_chunk_plan_v1 c
+       JOIN \`${taskInfoSchema}\`.tempest_table_v1 t ON t.task_id = c.task_id AND t.ordinal = c.table_ordinal
+       LEFT JOIN \`${taskInfoSchema}\`.tempest_chunk_v1 p ON p.task_id = c.task_id AND p.table_name = t.table_name AND p.path = c.path AND p.\`offset\` = c.\`offset\`
+      WHERE c.task_id = ? ORDER BY c.table_ordinal, c.chunk_ordinal`,
+    [taskId],
+  );
+  const byTable = new Map<string, PlannedChunk[]>();
+  for (const row of rows) {
+    const chunks = byTable.get(row.table_name) ?? [];
+    byTable.set(row.table_name, chunks);
+    chunks.push({
+      key: `${row.path}:${row.offset}`,
+      path: row.path,
+      offset: Number(row.offset),
+      endOffset: Number(row.end_offset),
+      fileSize: Number(row.file_size),
+      type: row.type,
+      compression: row.compression,
+      finished: Number(row.finished) === 1,
+      pos: row.pos === null ? undefined : Number(row.pos),
+      rows: row.row_count === null ? 0 : Number(row.row_count),
+    });
+  }
+  return byTable;
 }
 
 async function assertEqualToSource(prepared: Prepared): Promise<void> {
@@ -98,10 +144,10 @@ test('the exported .pb decodes with protobufjs from proto/checkpoints.proto and 
   fs.appendFileSync(bad, 'INSERT INTO `typed` VALUES (1, broken);\n');
   const handle = await startImport(env.client, prepared.config);
   await withWorker(env.nativeConnection, env.address, prepared.config, async () => {
-    const state = await waitForPhase(handle, 'waiting for operator');
+    const { tables } = await waitForOperator(handle, prepared.config);
     // Meanwhile [checkpoint] driver = "file" keeps Lightning's checkpoint file current: it comes to show the failure.
     const keptFile = path.join(prepared.configDir, 'tidb_lightning_checkpoint.pb');
-    const failedStatus = state.tables.find((table) => table.name === 'typed')!.status;
+    const failedStatus = tables.find((table) => table.name === 'typed')!.status;
     for (let tries = 0; ; tries++) {
       const kept = fs.existsSync(keptFile) ? await readCheckpointFile(keptFile) : undefined;
       if (kept?.tables.find((table) => table.key === `\`${prepared.schema}\`.\`typed\``)?.status === failedStatus) break;
@@ -122,16 +168,18 @@ test('the exported .pb decodes with protobufjs from proto/checkpoints.proto and 
     assert.equal(decoded.taskCheckpoint.sourceDir, path.join(dir, prepared.schema));
     assert.equal(decoded.taskCheckpoint.backend, 'tidb');
     assert.equal(decoded.taskCheckpoint.tidbPort, testTarget.port);
-    assert.deepEqual(Object.keys(decoded.checkpoints).sort(), state.tables.map((table) => table.key).sort());
+    assert.deepEqual(Object.keys(decoded.checkpoints).sort(), tables.map((table) => table.key).sort());
+    const planned = await plannedChunks(handle, prepared.config);
     let chunkCount = 0;
-    for (const table of state.tables) {
+    for (const table of tables) {
       const checkpoint = decoded.checkpoints[table.key];
       assert.equal(checkpoint.status, table.status, `${table.key}: status`);
-      const progress = await env.client.workflow.getHandle(table.childWorkflowId).query(tableProgressQuery);
+      const tableChunks = planned.get(table.key) ?? [];
+      assert.ok(tableChunks.length > 0, `${table.key}: its chunks are planned`);
       const chunks = checkpoint.engines['0'].chunks;
-      assert.equal(Object.keys(chunks).length, progress.chunks.length, `${table.key}: one chunk each`);
-      chunkCount += progress.chunks.length;
-      for (const chunk of progress.chunks) {
+      assert.equal(Object.keys(chunks).length, tableChunks.length, `${table.key}: one chunk each`);
+      chunkCount += tableChunks.length;
+      for (const chunk of tableChunks) {
         const exportedChunk = chunks[`${chunk.path}:${chunk.offset}`];
         assert.ok(exportedChunk, `${chunk.key} exported under Lightning's chunk key`);
         assert.equal(exportedChunk.path, chunk.path);
@@ -139,8 +187,10 @@ test('the exported .pb decodes with protobufjs from proto/checkpoints.proto and 
         assert.equal(exportedChunk.fileSize, chunk.fileSize);
         assert.equal(exportedChunk.type, chunk.type === 'sql' ? 3 : 4);
         assert.equal(exportedChunk.compression ?? 0, chunk.compression === 'gzip' ? 1 : 0);
-        if (chunk.status === 'finished') {
-          assert.equal(exportedChunk.pos, chunk.pos, `${chunk.key}: finished at its end`);
+        if (chunk.finished) {
+          // Finished at its end, as Lightning records a finished chunk (its position may stop before the file's last `;` and newline).
+          assert.equal(exportedChunk.pos, chunk.endOffset >= 0 ? chunk.endOffset : chunk.pos, `${chunk.key}: finished at its end`);
+          assert.equal(exportedChunk.endOffset, exportedChunk.pos, `${chunk.key}: pos = end_offset`);
           assert.equal(exportedChunk.kvcKvs, chunk.rows, `${chunk.key}: rows`);
         }
       }
@@ -196,11 +246,11 @@ test('an export from a run killed halfway starts a new import that ends equal to
   fs.writeFileSync(resumed, fs.readFileSync(resumed, 'utf8').replace(/dsn = .*\n/, `dsn = ${JSON.stringify(checkpoint)}\nkeep-after-success = "origin"\n`));
   const second = await startImport(env.client, resumed);
   const result = await withWorker(env.nativeConnection, env.address, resumed, async () => {
-    const state = await waitForPhase(second, 'importing');
+    const state = await waitForSummary(second, (summary) => summary.takenOver !== undefined || !['planning', 'restoring schemas', 'prechecking'].includes(summary.phase));
     assert.ok(state.takenOver && state.takenOver.rows > 0, `the new task took over ${state.takenOver?.rows} rows from ${state.takenOver?.source}`);
-    return second.result();
+    return (await second.result()) as ImportTaskResult;
   });
-  assert.equal(result.tables.length, 3);
+  assert.equal(result.tables, 3);
   await assertEqualToSource(prepared);
 });
 
@@ -214,7 +264,7 @@ test('a changed input file and a recreated target table are refused, not skipped
   fs.appendFileSync(keylessFile, 'INSERT INTO `keyless` VALUES (1, broken);\n');
   const handle = await startImport(env.client, prepared.config);
   await withWorker(env.nativeConnection, env.address, prepared.config, async () => {
-    await waitForPhase(handle, 'waiting for operator');
+    await waitForOperator(handle, prepared.config);
     // The typed file is "fixed", but an already imported row is changed too.
     const fixed = fs.readFileSync(typedFile).subarray(0, originalLength);
     const early = fixed.indexOf('(5,');
@@ -227,8 +277,9 @@ test('a changed input file and a recreated target table are refused, not skipped
 
     const ignored = await tempest('ctl', '-c', prepared.config, '--checkpoint-error-ignore=all');
     assert.equal(ignored.code, 0, ignored.stderr);
-    const state = await waitForPhase(handle, 'waiting for operator');
-    const byName = (name: string) => state.tables.find((table) => table.name === name)!;
+    // Read from the table queue: a summary the task has yet to bring up to date would still show the first failures.
+    const { tables } = await waitForOperator(handle, prepared.config);
+    const byName = (name: string) => tables.find((table) => table.name === name)!;
     assert.equal(byName('typed').failure?.type, 'SourceChangedError');
     assert.match(byName('typed').failure?.message ?? '', /changed before byte offset \d+, in the part already imported/);
     assert.equal(byName('keyless').failure?.type, 'TargetChangedError');

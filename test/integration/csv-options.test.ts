@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import type { Connection, Pool } from 'mysql2/promise';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { importDirectly, poolOfConfig, settingsOfConfig } from '../helpers/direct-import';
-import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -194,7 +194,7 @@ test('through the real workflow: |+| separator, single-quote delimiter, CRLF ter
   try {
     const csv = "b|+|a|+|id\r\n'first\r\nline'|+|NULL|+|1\r\n|+|'it''s'|+|2\r\n'|+|'|+|\\N|+|3\r\n";
     const config = csvCase('workflow', table3, csv, "separator = '|+|'\ndelimiter = \"'\"\nterminator = \"\\r\\n\"\nnull = ['\\N', 'NULL', '']", env.address);
-    const result = await withWorker(env.nativeConnection, env.address, config, async () => (await startImport(env.client, config)).result());
+    const result = await withWorker(env.nativeConnection, env.address, config, async () => importOutcome(await startImport(env.client, config), config));
     const outcome = result.tables.find((table) => table.key === `\`${schema}\`.\`workflow\``);
     assert.ok(outcome, 'the table was imported');
     assert.equal(outcome.status, CheckpointStatus.analyzed, JSON.stringify(outcome));

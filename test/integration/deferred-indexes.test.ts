@@ -5,7 +5,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { createActivities } from '../../activities';
@@ -16,10 +15,9 @@ import { destroyTargetTable } from '../../activities/database/destroy-table';
 import { restoreDatabase, restoreTable } from '../../activities/database/restore-schema';
 import type { TablePlan, TaskSettings } from '../../activities/task-types';
 import { CheckpointStatus, describeStatus } from '../../workflows/checkpoint-status';
-import { taskStateQuery, type TaskState } from '../../workflows/definitions';
-import type { importTask } from '../../workflows/import-task';
 import { importDirectly, poolOfConfig, settingsOfConfig, writeDirectConfig } from '../helpers/direct-import';
-import { startImport, tempestMain, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, readTaskTables, startImport, tempestMain, waitForOperator, withWorker, writeConfig, type TaskHandle } from '../helpers/import-harness';
+import { spyOnStatements } from '../helpers/statement-spy';
 import { adminConnection, sortedRows, testScratch, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -82,8 +80,12 @@ interface Dump {
   dataFiles: string[];
 }
 
-/** A dump of `items` in two files, and the reference it must match; `duplicateCode` ends it with a row repeating a code (the reference gets no rows then). */
-async function writeDump(prefix: string, options: { duplicateCode?: boolean } = {}): Promise<Dump> {
+/**
+ * A dump of `items` in two files (or `files`: more than 64 make it a large table, imported by a
+ * workflow of its own), and the reference it must match; `duplicateCode` ends it with a row
+ * repeating a code (the reference gets no rows then).
+ */
+async function writeDump(prefix: string, options: { duplicateCode?: boolean; files?: number } = {}): Promise<Dump> {
   const schema = uniqueName(prefix);
   const reference = `${schema}_ref`;
   const info = `${schema}_info`;
@@ -91,9 +93,13 @@ async function writeDump(prefix: string, options: { duplicateCode?: boolean } = 
   const source = path.join(dir, schema);
   fs.mkdirSync(source, { recursive: true });
   fs.writeFileSync(path.join(source, `${schema}.items-schema.sql`), itemsSchema);
-  const dataFiles = [path.join(source, `${schema}.items.000000000.sql`), path.join(source, `${schema}.items.000000001.sql`)];
-  fs.writeFileSync(dataFiles[0], itemRows(1, 151));
-  fs.writeFileSync(dataFiles[1], options.duplicateCode ? `${itemRows(151, 300)}INSERT INTO \`items\` VALUES (999,'code-7','again',1,1,'dup');\n` : itemRows(151, 301));
+  const files = options.files ?? 2;
+  const dataFiles = Array.from({ length: files }, (_, file) => path.join(source, `${schema}.items.${String(file).padStart(9, '0')}.sql`));
+  const perFile = Math.ceil(300 / files);
+  dataFiles.forEach((file, index) => fs.writeFileSync(file, itemRows(1 + index * perFile, Math.min(301, 1 + (index + 1) * perFile))));
+  if (options.duplicateCode) {
+    fs.writeFileSync(dataFiles[files - 1], `${itemRows(1 + (files - 1) * perFile, 300)}INSERT INTO \`items\` VALUES (999,'code-7','again',1,1,'dup');\n`);
+  }
   await scratch.db.query(`CREATE DATABASE \`${reference}\``);
   await scratch.db.query(`USE \`${reference}\``);
   await scratch.db.query(itemsSchema);
@@ -169,46 +175,67 @@ function createActivitiesFor(pool: Pool) {
 test('an import leaves the table as its schema file describes, with its rows, and nothing recorded', async () => {
   const dump = await writeDump('tempest_defer_full');
   const config = configFor(dump);
+  // The ALTERs the import sends (its worker runs in this process): which keys it left out, and added back.
+  const alters = spyOnStatements(new RegExp(`^ALTER TABLE \`${dump.schema}\`\\.\`items\` `));
   const handle = await startImport(env!.client, config);
-  const result = await withWorker(env!.nativeConnection, env!.address, config, () => handle.result());
-  assert.equal(result.tables[0].status, CheckpointStatus.analyzed);
-  assert.equal(result.tables[0].verify?.status, 'checksummed');
+  const { tables } = await withWorker(env!.nativeConnection, env!.address, config, () => importOutcome(handle, config)).finally(() => alters.stop());
+  assert.equal(tables[0].status, CheckpointStatus.analyzed);
+  assert.equal(tables[0].verify?.status, 'checksummed');
   await assertSameAsSchemaFile(dump);
   assert.deepEqual(await sortedRows(scratch.db, dump.schema, 'items'), await sortedRows(scratch.db, dump.reference, 'items'));
   assert.equal((await sortedRows(scratch.db, dump.schema, 'items')).length, 300);
   assert.deepEqual(await recordedRows(dump), [], 'the record of deferred indexes is cleared');
-  assert.deepEqual(await addedIndexesInHistory(`${handle.workflowId}/\`${dump.schema}\`.\`items\``), plainKeys, 'the table workflow added back exactly the plain keys');
-});
-
-test('a table whose keys wait for its rows starts before the tables planned ahead of it, so that its index build overlaps their loading', async () => {
-  const dump = await writeDump('tempest_defer_order');
-  // Planned first (names sort), with no key to defer.
-  fs.writeFileSync(path.join(dump.source, `${dump.schema}.aaa_plain-schema.sql`), 'CREATE TABLE `aaa_plain` (`id` int NOT NULL, PRIMARY KEY (`id`));\n');
-  fs.writeFileSync(path.join(dump.source, `${dump.schema}.aaa_plain.000000000.sql`), 'INSERT INTO `aaa_plain` VALUES (1),(2),(3);\n');
-  const config = configFor(dump);
-  const handle = await startImport(env!.client, config);
-  const result = await withWorker(env!.nativeConnection, env!.address, config, () => handle.result());
   assert.deepEqual(
-    result.tables.map((table) => table.key),
-    [`\`${dump.schema}\`.\`aaa_plain\``, `\`${dump.schema}\`.\`items\``],
-    'the tables are listed as planned',
+    alters.statements,
+    [
+      `ALTER TABLE \`${dump.schema}\`.\`items\` DROP INDEX \`a_b\`, DROP INDEX \`name 名\`\`prefix\``,
+      `ALTER TABLE \`${dump.schema}\`.\`items\` ADD KEY \`a_b\` (\`a\`,\`b\`), ADD ${prefixKeyLine}`,
+    ],
+    'the import left out exactly the plain keys while loading, and added them back in one ALTER',
   );
-  const events = (await handle.fetchHistory()).events ?? [];
-  const started = events.flatMap((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []);
-  assert.deepEqual(started, [`${handle.workflowId}/\`${dump.schema}\`.\`items\``, `${handle.workflowId}/\`${dump.schema}\`.\`aaa_plain\``]);
-  await assertSameAsSchemaFile(dump);
 });
 
-/** What each addDeferredIndexes activity of a table workflow returned. */
-async function addedIndexesInHistory(workflowId: string): Promise<string[]> {
-  const history = await env!.client.workflow.getHandle(workflowId).fetchHistory();
-  const events = history.events ?? [];
-  const scheduled = new Set(
-    events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'addDeferredIndexes').map((event) => String(event.eventId)),
-  );
-  assert.equal(scheduled.size, 1, 'one addDeferredIndexes step');
-  const completed = events.find((event) => scheduled.has(String(event.activityTaskCompletedEventAttributes?.scheduledEventId)));
-  return defaultPayloadConverter.fromPayload(completed!.activityTaskCompletedEventAttributes!.result!.payloads![0]);
+/** The tables each importSmallTables activity of the task was given, by key, in the order given. */
+async function smallTableGroupsInHistory(handle: TaskHandle, config: string): Promise<string[][]> {
+  const keys = new Map((await readTaskTables(handle, config)).map((table) => [table.ordinal, table.key]));
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events.flatMap((event) => {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name !== 'importSmallTables') return [];
+    const input = defaultPayloadConverter.fromPayload<{ tables: Array<{ ordinal: number }> }>(scheduled.input!.payloads![0]);
+    return [input.tables.map((table) => keys.get(table.ordinal)!)];
+  });
+}
+
+for (const [files, way] of [
+  [undefined, 'small tables, in one activity'],
+  [100, 'large tables, each in a workflow of its own'],
+] as const) {
+  test(`a table whose keys wait for its rows starts before the tables planned ahead of it, so that its index build overlaps their loading (${way})`, async () => {
+    const dump = await writeDump('tempest_defer_order', { files });
+    // Planned first (names sort), with no key to defer.
+    fs.writeFileSync(path.join(dump.source, `${dump.schema}.aaa_plain-schema.sql`), 'CREATE TABLE `aaa_plain` (`id` int NOT NULL, PRIMARY KEY (`id`));\n');
+    for (let file = 0; file < (files ?? 1); file++) {
+      fs.writeFileSync(path.join(dump.source, `${dump.schema}.aaa_plain.${String(file).padStart(9, '0')}.sql`), `INSERT INTO \`aaa_plain\` VALUES (${3 * file + 1}),(${3 * file + 2}),(${3 * file + 3});\n`);
+    }
+    const config = configFor(dump);
+    const handle = await startImport(env!.client, config);
+    const { tables } = await withWorker(env!.nativeConnection, env!.address, config, () => importOutcome(handle, config));
+    const [aaaPlain, items] = [`\`${dump.schema}\`.\`aaa_plain\``, `\`${dump.schema}\`.\`items\``];
+    assert.deepEqual(
+      tables.map((table) => table.key),
+      [aaaPlain, items],
+      'the tables are listed as planned',
+    );
+    if (files === undefined) {
+      assert.deepEqual(await smallTableGroupsInHistory(handle, config), [[items, aaaPlain]], 'one activity, given items first');
+    } else {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const started = events.flatMap((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []);
+      assert.deepEqual(started, [`${handle.workflowId}/${items}`, `${handle.workflowId}/${aaaPlain}`]);
+    }
+    await assertSameAsSchemaFile(dump);
+  });
 }
 
 test('while the rows load, the plain keys are absent and recorded, and the unique key still rejects a duplicate', async () => {
@@ -410,12 +437,9 @@ test('--checkpoint-remove puts the deferred keys back before the table leaves th
   }
 });
 
-async function waitForOperator(handle: WorkflowHandle<typeof importTask>, status: number): Promise<TaskState> {
-  for (;;) {
-    const state = await handle.query(taskStateQuery);
-    if (state.phase === 'waiting for operator' && state.tables[0].status === status) return state;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/** The task waits for the operator with the table failed at `status`: the table, as the task's table queue has it. */
+async function waitForFailedTable(handle: TaskHandle, config: string, status: number) {
+  return (await waitForOperator(handle, config, (tables) => tables[0].status === status)).tables[0];
 }
 
 async function ctl(config: string, flag: string): Promise<string> {
@@ -436,14 +460,14 @@ test('a server refusing the index build fails the table at "index added", says w
   const { dump, goodSize: good, config, key, handle } = await startImportFailingMidLoad('tempest_defer_refused');
   await withWorker(env!.nativeConnection, env!.address, config, async () => {
     // A malformed row stops the load halfway: the plain keys are off the table meanwhile.
-    await waitForOperator(handle, Math.floor(CheckpointStatus.allWritten / 10));
+    await waitForFailedTable(handle, config, Math.floor(CheckpointStatus.allWritten / 10));
     assert.deepEqual(await indexLines(dump.schema), ['PRIMARY KEY (`id`)', 'UNIQUE KEY `code` (`code`)', 'FULLTEXT KEY `body_text` (`body`)']);
     // The server will refuse the build: one recorded definition names a column the table lacks.
     await scratch.db.query(`UPDATE \`${dump.info}\`.tempest_deferred_index_v1 SET definition = 'KEY \`a_b\` (\`a\`,\`gone\`)' WHERE index_name = 'a_b'`);
     fs.truncateSync(dump.dataFiles[0], good);
     assert.match(await ctl(config, `--checkpoint-error-ignore=${key}`), /back to loaded/);
 
-    const failed = (await waitForOperator(handle, Math.floor(CheckpointStatus.indexAdded / 10))).tables[0];
+    const failed = await waitForFailedTable(handle, config, Math.floor(CheckpointStatus.indexAdded / 10));
     assert.equal(describeStatus(failed.status), 'failed at indexAdded');
     const message = failed.failure?.message ?? '';
     assert.ok(message.startsWith(`${key}: all its rows are in, but adding back the secondary indexes`), message);
@@ -456,8 +480,8 @@ test('a server refusing the index build fails the table at "index added", says w
     // The operator adds the one the server refused by hand, as the message offers, and resumes.
     await scratch.db.query(`ALTER TABLE ${key} ADD KEY \`a_b\` (\`a\`,\`b\`)`);
     assert.match(await ctl(config, `--checkpoint-error-ignore=${key}`), /back to loaded/);
-    const result = await handle.result();
-    assert.equal(result.tables[0].status, CheckpointStatus.analyzed);
+    const { tables } = await importOutcome(handle, config);
+    assert.equal(tables[0].status, CheckpointStatus.analyzed);
   });
   await assertSameAsSchemaFile(dump);
   assert.deepEqual(await sortedRows(scratch.db, dump.schema, 'items'), await sortedRows(scratch.db, dump.reference, 'items'));
@@ -467,12 +491,13 @@ test('a server refusing the index build fails the table at "index added", says w
 test('--checkpoint-remove of a table that failed mid-load: the task finishes and the table has its keys back', async () => {
   const { dump, config, key, handle } = await startImportFailingMidLoad('tempest_defer_removed');
   await withWorker(env!.nativeConnection, env!.address, config, async () => {
-    await waitForOperator(handle, Math.floor(CheckpointStatus.allWritten / 10));
+    await waitForFailedTable(handle, config, Math.floor(CheckpointStatus.allWritten / 10));
     assert.equal((await indexLines(dump.schema)).length, 3, 'mid-load: the plain keys are off');
     assert.match(await ctl(config, `--checkpoint-remove=${key}`), /checkpoint removed/);
     // The last failed table gone, the task finishes at once, racing the removal's own add-back.
-    const result = await handle.result();
-    assert.deepEqual(result.tables, []);
+    const { result, tables } = await importOutcome(handle, config);
+    assert.deepEqual(tables, []);
+    assert.equal(result.removed, 1);
   });
   assert.deepEqual(await indexLines(dump.schema), await indexLines(dump.reference), 'the table keeps its keys');
   assert.equal((await sortedRows(scratch.db, dump.schema, 'items')).length, 300, 'and every good row, the malformed one left out');

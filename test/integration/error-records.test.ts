@@ -18,8 +18,8 @@ import type { ChunkInput, TablePlan, TaskSettings, VerifyResult } from '../../ac
 import { loadConfig } from '../../client/config/load';
 import { targetSettingsOf, taskSettingsOf } from '../../client/task-settings';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
-import { checkpointCtlUpdate, taskStateQuery, type TaskState } from '../../workflows/definitions';
-import { startImport, withWorker, writeConfig, type ImportConfigOptions } from '../helpers/import-harness';
+import { importOutcome, startImport, waitForOperator, withWorker, writeConfig, type ImportConfigOptions } from '../helpers/import-harness';
+import { runTempest } from '../helpers/run-tempest';
 import { testScratch, testTargetKind, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -379,35 +379,35 @@ test('through Temporal: past max-error the table fails naming the count and wher
   const file = path.join(scenario.dumpDir, `${scenario.schema}.t.000000001.sql`);
   const handle = await startImport(env.client, scenario.config);
   await withWorker(env.nativeConnection, env.address, scenario.config, async () => {
-    const waitForFailure = async (): Promise<TaskState> => {
-      for (;;) {
-        const state = await handle.query(taskStateQuery);
-        if (state.phase === 'waiting for operator' && state.tables[0].failure) return state;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+    // The table's failure as the task's table queue records it; `ctl` clears it until the table fails again.
+    const waitForFailure = async () => (await waitForOperator(handle, scenario.config, (tables) => tables[0].failure !== undefined)).tables[0];
+    const resume = async () => {
+      const ctl = await runTempest(['ctl', '-c', scenario.config, '--checkpoint-error-ignore=all']);
+      assert.equal(ctl.code, 0, ctl.stderr);
+      assert.match(ctl.stdout, /`t`: back to loaded; it resumes from its chunk positions/);
     };
-    let state = await waitForFailure();
+    let failed = await waitForFailure();
     const expectedMessage = new RegExp(
       `^\`${scenario.schema}\`.\`t\`: 3 rows could not be converted, more than \\[lightning\\] max-error = 2; see \`${scenario.info}\`.\`type_error_v1\` \\(task_id \\d+\\)\\. ` +
         `The last, not recorded, is in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at byte offset \\d+–\\d+: ${incorrectInt}: '…'`,
     );
-    assert.equal(state.tables[0].status, Math.floor(CheckpointStatus.allWritten / 10));
-    assert.match(state.tables[0].failure?.message ?? '', expectedMessage);
+    assert.equal(failed.status, Math.floor(CheckpointStatus.allWritten / 10));
+    assert.match(failed.failure?.message ?? '', expectedMessage);
     assert.deepEqual(await ids(scenario), [1, 2, 3, 4, 6, 7, 8, 10, 11, 12, 13], 'the good rows before the one too many are kept');
     assert.equal((await records(scenario, 'type_error_v1')).length, 2);
 
     // Resumed as it is, it fails the same way, recording nothing twice.
-    await handle.executeUpdate(checkpointCtlUpdate, { args: [{ action: 'ignore', tables: 'all' }] });
-    state = await waitForFailure();
-    assert.match(state.tables[0].failure?.message ?? '', expectedMessage);
+    await resume();
+    failed = await waitForFailure();
+    assert.match(failed.failure?.message ?? '', expectedMessage);
     assert.equal((await records(scenario, 'type_error_v1')).length, 2);
 
     // The operator fixes the rows past the position (same length), and resumes.
     fs.writeFileSync(file, fs.readFileSync(file, 'latin1').replace("(14,'x','2020-02-02','abc')", "(14,'x','2020-02-02','140')").replace("(18,'x','2020-02-02','abc')", "(18,'x','2020-02-02','180')"), 'latin1');
-    await handle.executeUpdate(checkpointCtlUpdate, { args: [{ action: 'ignore', tables: 'all' }] });
-    const result = await handle.result();
-    assert.equal(result.tables[0].verify?.status, 'checksummed', result.tables[0].verify?.note);
-    assert.match(result.tables[0].verify?.note ?? '', /source rows not imported: 2 that could not be converted/);
+    await resume();
+    const { tables } = await importOutcome(handle, scenario.config);
+    assert.equal(tables[0].verify?.status, 'checksummed', tables[0].verify?.note);
+    assert.match(tables[0].verify?.note ?? '', /source rows not imported: 2 that could not be converted/);
   });
   assert.deepEqual(await ids(scenario), Array.from({ length: 20 }, (_, index) => index + 1).filter((id) => id !== 5 && id !== 9));
 });

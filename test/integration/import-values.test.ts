@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Connection } from 'mysql2/promise';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
-import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -33,9 +33,9 @@ after(async () => {
 
 test('a dump of SQL and CSV files, plain and gzip, lands with every value equal to the source', async () => {
   const config = writeConfig(dir, { sourceDir: `${dir}/dump`, temporalAddress: env.address, taskQueue: uniqueName('q'), taskInfoSchema: taskInfo });
-  const result = await withWorker(env.nativeConnection, env.address, config, async () => (await startImport(env.client, config)).result());
+  const { tables } = await withWorker(env.nativeConnection, env.address, config, async () => importOutcome(await startImport(env.client, config), config));
 
-  const byKey = new Map(result.tables.map((table) => [table.key, table]));
+  const byKey = new Map(tables.map((table) => [table.key, table]));
   for (const table of fixture.tables) {
     const outcome = byKey.get(`\`${schema}\`.\`${table.name}\``);
     assert.ok(outcome, `${table.name} was imported`);

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import Long from 'long';
 import protobuf from 'protobufjs';
-import { startImport, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { sortedRows, testScratch, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -146,7 +146,7 @@ test('a killed Lightning run is taken over from its file checkpoint: relative pa
   const config = configFor(schema, source, lightningCheckpoint(source, schema, chunks));
 
   const handle = await startImport(env.client, config);
-  const result = await withWorker(env.nativeConnection, env.address, config, () => handle.result());
+  const result = await withWorker(env.nativeConnection, env.address, config, () => importOutcome(handle, config));
 
   const expected = (table: string) =>
     chunks

@@ -7,7 +7,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { tableKey } from '../../activities/database/sql-text';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { importConfigDirectly, writeDirectConfig } from '../helpers/direct-import';
-import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -99,11 +99,11 @@ after(async () => {
 
 test('names with dots, spaces, backquotes, quotes, percent signs and CJK, in escaped and plain file names, SQL column lists and CSV headers', async () => {
   const config = writeConfig(dir, { sourceDir: path.join(dir, 'dump'), temporalAddress: env.address, taskQueue: uniqueName('q'), taskInfoSchema: taskInfo });
-  const result = await withWorker(env.nativeConnection, env.address, config, async () => (await startImport(env.client, config)).result());
+  const imported = await withWorker(env.nativeConnection, env.address, config, async () => importOutcome(await startImport(env.client, config), config));
 
-  assert.deepEqual(result.tables.map((table) => table.key).sort(), tables.map((table) => tableKey(table.schema, table.name)).sort(), 'table keys: backquoted, backquotes doubled');
-  assert.ok(result.tables.some((table) => table.key === `\`${weirdDb.replace('`', '``')}\`.\`back\`\`quote\``));
-  for (const outcome of result.tables) {
+  assert.deepEqual(imported.tables.map((table) => table.key).sort(), tables.map((table) => tableKey(table.schema, table.name)).sort(), 'table keys: backquoted, backquotes doubled');
+  assert.ok(imported.tables.some((table) => table.key === `\`${weirdDb.replace('`', '``')}\`.\`back\`\`quote\``));
+  for (const outcome of imported.tables) {
     assert.equal(outcome.status, CheckpointStatus.analyzed, JSON.stringify(outcome));
     assert.equal(outcome.verify?.status, 'checksummed', `${outcome.key}: ${outcome.verify?.note ?? ''}`);
     assert.equal(outcome.rows, rowCount);

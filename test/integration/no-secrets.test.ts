@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Connection } from 'mysql2/promise';
+import type { ImportTaskResult } from '../../workflows/definitions';
 import { generateDump } from '../helpers/dump-fixture';
 import { makeTempDir, spawnWorker, startImport, waitForExit, writeConfig } from '../helpers/import-harness';
 import { fetchTaskHistories } from '../helpers/task-histories';
@@ -28,7 +29,9 @@ before(async () => {
   await db.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`);
   await db.query(`GRANT ALL PRIVILEGES ON \`${schema}\`.* TO '${user}'@'%'`);
   await db.query(`GRANT ALL PRIVILEGES ON \`${taskInfo}\`.* TO '${user}'@'%'`);
-  generateDump({ schema, dir: path.join(dir, 'dump'), rows: 200, seed: 9 });
+  // Three rows a file: typed and from_csv have more than 64 files each, so each goes through a table
+  // workflow and an engine workflow; keyless (half as many rows) is a small table, imported by the task's activity.
+  generateDump({ schema, dir: path.join(dir, 'dump'), rows: 200, rowsPerFile: 3, seed: 9 });
 });
 
 after(async () => {
@@ -54,11 +57,18 @@ test('the database password is nowhere in the history of a finished import, nor 
   });
   const handle = await startImport(env.client, config);
   worker = spawnWorker(config, path.join(dir, 'worker-output.log'));
-  const result = await handle.result();
-  assert.equal(result.tables.length, 3, 'the import ran, as the user with the password');
+  const result = (await handle.result()) as ImportTaskResult;
+  assert.equal(result.tables, 3, 'the import ran, as the user with the password');
 
   const histories = await fetchTaskHistories(env.client, handle.workflowId);
-  assert.equal(histories.length, 4, 'the task and its three table workflows');
+  const large = ['typed', 'from_csv'].map((name) => `${handle.workflowId}/\`${schema}\`.\`${name}\``);
+  assert.deepEqual(
+    histories.map((recorded) => `${recorded.workflowType} ${recorded.workflowId}`).sort(),
+    [`importTask ${handle.workflowId}`, ...large.map((id) => `importTable ${id}`), ...large.map((id) => `importEngine ${id}/engine-0`)].sort(),
+    'the task, the workflows of its two large tables and their engines',
+  );
+  const smallTables = histories[0].history.events?.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'importSmallTables') ?? [];
+  assert.equal(smallTables.length, 1, 'keyless, a small table, imported by an activity of the task');
   const forms = [password, Buffer.from(password).toString('base64'), Buffer.from(password).toString('hex')];
   for (const { workflowId, history } of histories) {
     const bytes = Buffer.from(temporal.api.history.v1.History.encode(history).finish());

@@ -4,13 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
-import { taskStateQuery, type TaskState } from '../../workflows/definitions';
-import type { importTask } from '../../workflows/import-task';
 import { generateDump, loadReference, type DumpFixture } from '../helpers/dump-fixture';
-import { startImport, tempestMain, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, startImport, tempestMain, waitForOperator, withWorker, writeConfig } from '../helpers/import-harness';
 import { sortedRows, testScratch, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -35,12 +32,16 @@ interface Scenario {
   corrupted: Array<{ table: string; file: string; length: number; badOffset: number }>;
 }
 
-/** A dump whose named tables each end one of their plain files with a malformed row. */
-async function prepare(name: string, corruptTables: string[]): Promise<Scenario> {
+/**
+ * A dump whose named tables each end one of their plain files with a malformed row. With 100 rows
+ * a file every table is small (imported with the others by one activity); with 4, typed and
+ * from_csv have more than 64 files, and each is imported by a workflow of its own.
+ */
+async function prepare(name: string, corruptTables: string[], rowsPerFile: 100 | 4 = 100): Promise<Scenario> {
   const schema = uniqueName(name);
   databases.push(schema, `${schema}_ref`, `${schema}_info`);
   const dumpDir = path.join(dir, schema);
-  const fixture = generateDump({ schema, dir: dumpDir, rows: 300, rowsPerFile: 100, seed: 21 });
+  const fixture = generateDump({ schema, dir: dumpDir, rows: 300, rowsPerFile, seed: 21 });
   await loadReference(scratch.db, `${schema}_ref`, fixture);
   const corrupted = corruptTables.map((table) => {
     const format = fixture.tables.find((candidate) => candidate.name === table)!.format;
@@ -57,18 +58,6 @@ async function prepare(name: string, corruptTables: string[]): Promise<Scenario>
     taskInfoSchema: `${schema}_info`,
   });
   return { schema, fixture, config, corrupted };
-}
-
-async function waitForOperator(handle: WorkflowHandle<typeof importTask>): Promise<TaskState> {
-  return waitUntil(handle, (state) => state.phase === 'waiting for operator');
-}
-
-async function waitUntil(handle: WorkflowHandle<typeof importTask>, reached: (state: TaskState) => boolean): Promise<TaskState> {
-  for (;;) {
-    const state = await handle.query(taskStateQuery);
-    if (reached(state)) return state;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 function tempest(...args: string[]): Promise<{ stdout: string; code: number }> {
@@ -89,8 +78,8 @@ test('a malformed row fails its tables only; the task waits; ctl --checkpoint-er
   const config = scenario.config;
   const handle = await startImport(env.client, config);
   await withWorker(env.nativeConnection, env.address, config, async () => {
-    const state = await waitForOperator(handle);
-    const byName = (name: string) => state.tables.find((table) => table.name === name)!;
+    const { tables } = await waitForOperator(handle, config);
+    const byName = (name: string) => tables.find((table) => table.name === name)!;
     assert.equal(byName('keyless').status, CheckpointStatus.analyzed, 'the table without errors finished');
     for (const { table, file, badOffset } of scenario.corrupted) {
       const failed = byName(table);
@@ -112,18 +101,20 @@ test('a malformed row fails its tables only; the task waits; ctl --checkpoint-er
     assert.equal(ignored.code, 0, ignored.stdout);
     assert.match(ignored.stdout, /typed`: back to loaded; it resumes from its chunk positions/);
     assert.match(ignored.stdout, /from_csv`: back to loaded/);
-    const result = await handle.result();
-    assert.ok(result.tables.every((table) => table.verify?.status === 'checksummed'), 'every table verified');
+    const outcome = await importOutcome(handle, config);
+    assert.equal(outcome.tables.length, 3);
+    assert.ok(outcome.tables.every((table) => table.verify?.status === 'checksummed'), 'every table verified');
   });
   await assertEqualToSource(scenario);
 });
 
 test('ctl --checkpoint-error-destroy drops a failed table and imports it again from scratch; =all takes every failed one, and a table that has not failed is left alone', async () => {
-  const scenario = await prepare('tempest_destroy', ['typed', 'keyless']);
+  // typed (75 files) is imported by a workflow of its own, keyless (38 files) as a small table: destroy both ways.
+  const scenario = await prepare('tempest_destroy', ['typed', 'keyless'], 4);
   const config = scenario.config;
   const handle = await startImport(env.client, config);
   await withWorker(env.nativeConnection, env.address, config, async () => {
-    await waitForOperator(handle);
+    await waitForOperator(handle, config);
     for (const { file, length } of scenario.corrupted) fs.truncateSync(file, length);
     // The partly written table gets a row the source does not have: only a real drop removes it.
     await scratch.db.query(`INSERT INTO \`${scenario.schema}\`.keyless VALUES (42, 'stray', 0)`);
@@ -131,7 +122,7 @@ test('ctl --checkpoint-error-destroy drops a failed table and imports it again f
     const destroyed = await tempest('ctl', '-c', config, `--checkpoint-error-destroy=${typed}`);
     assert.match(destroyed.stdout, /typed`: the target table and its progress are dropped/);
     // keyless still waits for the operator, so the task runs on while typed imports again.
-    await waitUntil(handle, (state) => state.phase === 'waiting for operator' && state.tables.some((table) => table.key === typed && !table.running && table.status !== CheckpointStatus.loaded));
+    await waitForOperator(handle, config, (tables) => tables.some((table) => table.key === typed && (table.state === 'finished' || table.state === 'failed')));
     const again = await tempest('ctl', '-c', config, `--checkpoint-error-destroy=${typed}`);
     assert.match(again.stdout, /typed`: has not failed \(it is finished\): nothing changed/);
     const all = await tempest('ctl', '-c', config, '--checkpoint-error-destroy=all');

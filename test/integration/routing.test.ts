@@ -6,7 +6,7 @@ import type { Connection, Pool, RowDataPacket } from 'mysql2/promise';
 import { planSource } from '../../activities/source/plan-source';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { importDirectly, poolOfConfig, settingsOfConfig } from '../helpers/direct-import';
-import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -196,7 +196,7 @@ test('[[routes]] through the workflow: shard_01.orders and shard_02.orders merge
       { number: 2, ordersColumns: '`id` bigint(20) NOT NULL, `shard` int NOT NULL, `amount` decimal(10,2) DEFAULT NULL, KEY k (amount), PRIMARY KEY (`id`,`shard`)', rows: '(1,2,99.99),(3,2,0.01)' },
     ]);
     const config = configFor('shards', source, { extra: routes, temporalAddress: env.address });
-    const result = await withWorker(env.nativeConnection, env.address, config, async () => (await startImport(env.client, config)).result());
+    const result = await withWorker(env.nativeConnection, env.address, config, async () => importOutcome(await startImport(env.client, config), config));
     assert.deepEqual(result.tables.map((table) => table.key).sort(), [`\`${prefix}_all\`.\`all_orders\``, `\`${prefix}_all\`.\`customers\``]);
     for (const table of result.tables) {
       assert.equal(table.status, CheckpointStatus.analyzed, JSON.stringify(table));

@@ -17,7 +17,7 @@ import type { ChunkInput } from '../../activities/task-types';
 import { loadConfig } from '../../client/config/load';
 import { targetSettingsOf, taskSettingsOf } from '../../client/task-settings';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
-import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -70,7 +70,7 @@ function configFor(name: string, sourceDir: string, mydumper: string, importer?:
 }
 
 async function importAll(config: string, tables: string[]): Promise<void> {
-  const result = await withWorker(env.nativeConnection, env.address, config, async () => (await startImport(env.client, config)).result());
+  const result = await withWorker(env.nativeConnection, env.address, config, async () => importOutcome(await startImport(env.client, config), config));
   for (const table of tables) {
     const outcome = result.tables.find((candidate) => candidate.key.endsWith(`.\`${table}\``));
     assert.ok(outcome, `${table} was imported`);

@@ -8,10 +8,10 @@ import { planChunks } from '../../activities/source/plan-chunks';
 import { planSource } from '../../activities/source/plan-source';
 import type { ChunkPlan } from '../../activities/task-types';
 import { CheckpointStatus } from '../../workflows/checkpoint-status';
-import { tableProgressQuery, taskStateQuery } from '../../workflows/definitions';
+import { engineSummaryQuery, tableSummaryQuery } from '../../workflows/definitions';
 import { seededRandom } from '../helpers/dump-fixture';
 import { importConfigDirectly, settingsOfConfig, writeDirectConfig } from '../helpers/direct-import';
-import { makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
+import { importOutcome, makeTempDir, startImport, withWorker, writeConfig } from '../helpers/import-harness';
 import { adminConnection, dropDatabases, sortedRows, uniqueName } from '../helpers/target-db';
 import { startTemporal } from '../helpers/temporal';
 
@@ -93,8 +93,11 @@ async function expectRows(table: string, rows: Row[]): Promise<void> {
 }
 
 test('through the workflow: a large CSV is cut into several chunks that import at the same time, every row once', async () => {
-  const rows = makeRows(40_000, 5);
+  // More than 8 MiB: a large table, imported by a table workflow whose engine runs its chunks in
+  // groups of 4 MiB, region-concurrency of them at once (a small table's chunks go one after the other).
+  const rows = makeRows(120_000, 5);
   const text = csvText(rows, '\n', ['id', 'name', 'amount', 'note']);
+  assert.ok(text.length > 9 * 1024 * 1024, `the file is large (${text.length} bytes)`);
   const source = writeDump('lf', 'split_lf', text);
   const config = writeConfig(path.join(dir, 'lf-config'), {
     sourceDir: source,
@@ -107,7 +110,8 @@ test('through the workflow: a large CSV is cut into several chunks that import a
   });
   const settings = settingsOfConfig(config);
   const [table] = (await planSource(settings)).tables;
-  assertCutAtRows(await planChunks(settings, table.dataFiles), Buffer.from(text), '\n');
+  const cut = await planChunks(settings, table.dataFiles);
+  assertCutAtRows(cut, Buffer.from(text), '\n');
 
   // Chunks in the middle of their rows at the same instant: committed some batches, not finished.
   let mostAtOnce = 0;
@@ -121,22 +125,29 @@ test('through the workflow: a large CSV is cut into several chunks that import a
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   })();
-  const { result, planned } = await withWorker(env.nativeConnection, env.address, config, async () => {
+  const { result, imported, engines } = await withWorker(env.nativeConnection, env.address, config, async () => {
     const handle = await startImport(env.client, config);
     try {
-      const result = await handle.result();
-      const state = await handle.query(taskStateQuery);
-      const progress = await env.client.workflow.getHandle(state.tables[0].childWorkflowId).query(tableProgressQuery);
-      return { result, planned: progress.chunks };
+      const result = await importOutcome(handle, config);
+      // The table's and its engines' workflows (closed, still answering queries): what they imported.
+      const tableWorkflow = env.client.workflow.getHandle(`${handle.workflowId}/${result.tables[0].key}`);
+      const imported = await tableWorkflow.query(tableSummaryQuery);
+      const engines = await Promise.all(
+        Array.from({ length: imported.engines }, (_, engineId) => env.client.workflow.getHandle(`${tableWorkflow.workflowId}/engine-${engineId}`).query(engineSummaryQuery)),
+      );
+      return { result, imported, engines };
     } finally {
       importing = false;
     }
   });
   await watching;
 
-  assert.ok(planned.length >= 4, `the table workflow imported several chunks (${planned.length})`);
-  assert.ok(planned.every((chunk) => chunk.status === 'finished' && chunk.pos === chunk.endOffset));
-  assert.equal(planned.reduce((sum, chunk) => sum + chunk.rows, 0), rows.length, 'the chunks read each row once');
+  assert.ok(imported.chunks >= 4 && imported.chunks === cut.length, `the table workflow imported the chunks cut (${imported.chunks} of ${cut.length})`);
+  assert.equal(imported.enginesDone, imported.engines);
+  assert.equal(engines.reduce((sum, engine) => sum + engine.chunksDone, 0), cut.length, 'every chunk finished');
+  assert.ok(engines.some((engine) => engine.groups > 1), 'an engine ran its chunks in several groups');
+  assert.equal(imported.doneBytes, text.length, 'the finished chunks span the whole file');
+  assert.equal(imported.rows, rows.length, 'the chunks read each row once');
   assert.equal(mostAtOnce, 2, 'two chunks (region-concurrency) were importing at the same time');
   const outcome = result.tables[0];
   assert.equal(outcome.status, CheckpointStatus.analyzed, JSON.stringify(outcome));
