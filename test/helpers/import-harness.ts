@@ -13,7 +13,7 @@ import { workerOptionsOf } from '../../client/worker-options';
 import { createImportWorker } from '../../worker/create-worker';
 import { taskSummaryQuery, type ImportTaskResult, type TaskSummary } from '../../workflows/definitions';
 import { importTask } from '../../workflows/import-task';
-import { mariadb } from './target-db';
+import { testTarget } from './target-db';
 
 export const tempestMain = path.resolve(__dirname, '../../client/main.js');
 
@@ -61,10 +61,10 @@ data-source-dir = ${JSON.stringify(options.sourceDir)}
 ${options.mydumper ?? ''}
 
 [tidb]
-host = ${JSON.stringify(mariadb.host)}
-port = ${mariadb.port}
-user = ${JSON.stringify(options.user ?? mariadb.user)}
-password = ${JSON.stringify(options.password ?? mariadb.password)}
+host = ${JSON.stringify(testTarget.host)}
+port = ${testTarget.port}
+user = ${JSON.stringify(options.user ?? testTarget.user)}
+password = ${JSON.stringify(options.password ?? testTarget.password)}
 
 [post-restore]
 checksum = "required"

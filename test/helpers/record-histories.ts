@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { makeTempDir, startImport, withWorker, writeConfig } from './import-harness';
+import { generateDump } from './dump-fixture';
 import { adminConnection, dropDatabases, uniqueName } from './target-db';
 import { startTemporal } from './temporal';
 import { fetchTaskHistories } from './task-histories';
@@ -19,11 +20,20 @@ async function main(label: string | undefined): Promise<void> {
   const env = await startTemporal();
   const db = await adminConnection();
   const dir = makeTempDir('tempest-record');
-  const sample = path.resolve(__dirname, '../../../examples/sample-dump');
-  const taskInfo = uniqueName('tempest_record_info');
+  const schema = uniqueName('tempest_record');
+  const taskInfo = `${schema}_info`;
   try {
-    await dropDatabases(db, ['tempest_sample']);
-    const config = writeConfig(dir, { sourceDir: sample, temporalAddress: env.address, taskQueue: 'record', taskInfoSchema: taskInfo });
+    // Tables large enough for table and engine workflows (over 64 files each), a bound of two
+    // children or groups a run, and a small batch-size: every workflow type continues as new.
+    generateDump({ schema, dir: path.join(dir, 'dump'), rows: 2000, rowsPerFile: 12, seed: 7 });
+    const config = writeConfig(dir, {
+      sourceDir: path.join(dir, 'dump'),
+      temporalAddress: env.address,
+      taskQueue: 'record',
+      taskInfoSchema: taskInfo,
+      mydumper: 'batch-size = "64KiB"',
+      extra: 'continue-as-new-after = 2',
+    });
     const handle = await startImport(env.client, config);
     const histories = await withWorker(env.nativeConnection, env.address, config, async () => {
       await handle.result();
@@ -43,7 +53,7 @@ async function main(label: string | undefined): Promise<void> {
     });
     console.log(`recorded ${histories.length} histories in ${fixtures}`);
   } finally {
-    await dropDatabases(db, ['tempest_sample', taskInfo]);
+    await dropDatabases(db, [schema, taskInfo]);
     await db.end();
     await env.teardown();
     fs.rmSync(dir, { recursive: true, force: true });
