@@ -65,6 +65,6 @@ dev-server-ui-port = ${uiPort}
   assert.ok(fs.existsSync(path.join(dir, 'state', 'temporal.sqlite')), 'the dev server keeps its history in the state directory');
 
   const status = await run(process.execPath, [tempestMain, 'status', '-c', config], { timeout: 120_000 });
-  assert.match(status.stdout, /: completed since /);
+  assert.match(status.stdout, /: completed at /);
   assert.match(status.stdout, /import finished: 3 tables, 15 rows/);
 });
