@@ -212,4 +212,6 @@ export interface ImportTaskResult {
   removed: number;
   /** Tables whose verification left a note (the first of them). */
   notes: Array<{ key: string; note: string; failed: boolean }>;
+  /** When the task started from an existing Lightning checkpoint: what it took over. */
+  takenOver?: TakenOver;
 }

@@ -215,7 +215,7 @@ export async function importTask(input: ImportTaskInput): Promise<ImportTaskResu
     if (settings.checkpoint.enable) await finishSnapshot(task);
     const result = await finishTask(task);
     enter('finished');
-    return result;
+    return summary.takenOver ? { ...result, takenOver: summary.takenOver } : result;
   } catch (error) {
     if (error instanceof ContinueAsNew) throw error;
     enter('failed');

@@ -1,6 +1,6 @@
 import { CheckpointStatus, isFailedStatus } from '../../workflows/checkpoint-status';
 import type { TableProgress, TaskState } from '../../workflows/legacy/definitions';
-import { chunkKey, type CheckpointModel, type TableCheckpoint, type TaskCheckpoint } from './checkpoint-model';
+import { chunkKey, withIndexEngine, type CheckpointModel, type TableCheckpoint, type TaskCheckpoint } from './checkpoint-model';
 
 export interface LivePosition {
   pos: number;
@@ -39,7 +39,7 @@ export function buildCheckpointModel(
         };
       });
       const engineStatus = isFailedStatus(status) ? status : Math.min(status, CheckpointStatus.closed);
-      return { key: table.key, status, engines: chunks.length > 0 ? [{ id: 0, status: engineStatus, chunks }] : [] };
+      return { key: table.key, status, engines: withIndexEngine(chunks.length > 0 ? [{ id: 0, status: engineStatus, chunks }] : [], engineStatus) };
     });
   return { task, tables };
 }

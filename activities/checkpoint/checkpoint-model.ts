@@ -55,6 +55,19 @@ export interface ChunkCheckpoint {
 export const sourceTypeCode: Record<DataFileType, number> = { sql: 3, csv: 4, parquet: 5 };
 export const compressionCode: Record<Compression, number> = { none: 0, gzip: 1, zstd: 3, snappy: 6 };
 
+/**
+ * Lightning's index engine: every table whose chunks Lightning has planned has one (no chunks), in
+ * the logical mode too. Lightning stops on a checkpoint whose table lacks it ("index engine
+ * checkpoint not found"), so Tempest's checkpoints carry it beside its data engines.
+ */
+export const indexEngineId = -1;
+
+/** The table's engines with Lightning's index engine added (when it has data engines), in `status`. */
+export function withIndexEngine(engines: EngineCheckpoint[], status: number): EngineCheckpoint[] {
+  if (engines.length === 0 || engines.some((engine) => engine.id === indexEngineId)) return engines;
+  return [...engines, { id: indexEngineId, status, chunks: [] }];
+}
+
 export function chunkKey(chunk: Pick<ChunkCheckpoint, 'path' | 'offset'>): string {
   return `${chunk.path}:${chunk.offset}`;
 }

@@ -1,6 +1,7 @@
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { quoteName, quoteText } from '../database/sql-text';
 import { textOf } from '../database/connection';
+import { CheckpointStatus } from '../../workflows/checkpoint-status';
 import { chunkTableDdl, chunkTablesIn, type ChunkTable } from './chunk-table';
 import { compressionCode, fromCode, sourceTypeCode, type CheckpointModel, type TableCheckpoint } from './checkpoint-model';
 
@@ -76,21 +77,29 @@ export async function writeCheckpointTables(pool: Pool, schema: string, model: C
   }
 }
 
+/**
+ * What Lightning's MySQL driver stores as a table's `hash`: the number of the loaded status (30) as
+ * text, padded by BINARY(32). A Lightning run given a checkpoint whose table has another hash
+ * refuses it (its INSERT … ON DUPLICATE KEY UPDATE sets task_id to NULL: "Column 'task_id' cannot be null").
+ */
+const lightningTableHash = `'${CheckpointStatus.loaded}'`;
+
 async function insertTable(connection: PoolConnection, s: string, chunkTable: ChunkTable, taskId: string, table: TableCheckpoint): Promise<void> {
   const name = quoteText(table.key);
   const rows = table.engines.flatMap((engine) => engine.chunks).reduce((sum, chunk) => sum + chunk.rows, 0);
   await connection.query(
-    `INSERT INTO ${s}.table_v10 (task_id, table_name, hash, status, table_id, table_info, kv_kvs) VALUES (${taskId}, ${name}, REPEAT(0x00, 32), ${table.status}, 0, '', ${rows})`,
+    `INSERT INTO ${s}.table_v10 (task_id, table_name, hash, status, table_id, table_info, kv_kvs) VALUES (${taskId}, ${name}, ${lightningTableHash}, ${table.status}, 0, '', ${rows})`,
   );
   for (const engine of table.engines) {
     await connection.query(`INSERT INTO ${s}.engine_v5 (table_name, engine_id, status) VALUES (${name}, ${engine.id}, ${engine.status})`);
     // chunk_v6's real_pos is the position in the file on disk; Tempest's chunks of compressed files
-    // are read from their start, so the uncompressed position stands in for it.
+    // are read from their start, so the uncompressed position stands in for it. `columns` is JSON,
+    // 'null' for no column permutation, as Lightning marshals it (it cannot read a NULL there).
     const realPos = chunkTable === 'chunk_v6';
     const values = engine.chunks.map(
       (chunk) =>
         `(${name}, ${engine.id}, ${quoteText(chunk.path)}, ${chunk.offset}, ${sourceTypeCode[chunk.type]}, ${compressionCode[chunk.compression]}, ${quoteText(chunk.sortKey)}, ` +
-        `${chunk.fileSize}, NULL, FALSE, ${chunk.endOffset}, ${chunk.pos}, ${realPos ? `${chunk.pos}, ` : ''}0, 0, 0, ${chunk.rows}, 0)`,
+        `${chunk.fileSize}, 'null', FALSE, ${chunk.endOffset}, ${chunk.pos}, ${realPos ? `${chunk.pos}, ` : ''}0, 0, 0, ${chunk.rows}, 0)`,
     );
     for (let i = 0; i < values.length; i += 500) {
       await connection.query(

@@ -8,7 +8,7 @@ import { loadTaskSettings } from '../plan/task-plan';
 import { planTableName } from '../plan/plan-tables';
 import type { TaskRef } from '../task-types';
 import { unknownEnd } from './build-model';
-import { lightningTaskId, type CheckpointModel, type ChunkCheckpoint, type EngineCheckpoint, type TableCheckpoint } from './checkpoint-model';
+import { lightningTaskId, withIndexEngine, type CheckpointModel, type ChunkCheckpoint, type EngineCheckpoint, type TableCheckpoint } from './checkpoint-model';
 import { tempestVersion } from './read-task-checkpoint';
 
 /**
@@ -39,8 +39,7 @@ export async function readStoredCheckpoint(pool: Pool, task: TaskRef): Promise<C
     const engineId = Number(row.engine_id);
     let engine: EngineCheckpoint | undefined = table.engines[table.engines.length - 1];
     if (!engine || engine.id !== engineId) {
-      const status = isFailedStatus(table.status) ? table.status : Math.min(table.status, CheckpointStatus.closed);
-      engine = { id: engineId, status, chunks: [] };
+      engine = { id: engineId, status: engineStatusOf(table), chunks: [] };
       table.engines.push(engine);
     }
     const offset = Number(row.offset);
@@ -65,6 +64,7 @@ export async function readStoredCheckpoint(pool: Pool, task: TaskRef): Promise<C
     };
     engine.chunks.push(chunk);
   }
+  for (const table of tables.values()) table.engines = withIndexEngine(table.engines, engineStatusOf(table));
   return {
     task: {
       taskId: lightningTaskId(task.taskId),
@@ -76,4 +76,9 @@ export async function readStoredCheckpoint(pool: Pool, task: TaskRef): Promise<C
     },
     tables: [...tables.values()],
   };
+}
+
+/** An engine's status: its table's failure, or how far its table went, up to closed (a logical import has no import step). */
+function engineStatusOf(table: TableCheckpoint): number {
+  return isFailedStatus(table.status) ? table.status : Math.min(table.status, CheckpointStatus.closed);
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { nonRetryable } from '../failures';
-import { checksumOfFirst } from '../source/prefix-checksum';
+import { checksumOfAll, checksumOfFirst } from '../source/prefix-checksum';
 import { openDataFile } from '../source/open-data-file';
 import type { ChunkBoundaries } from '../source/plan-chunks';
 import { readTableIdentityIfExists } from '../database/table-identity';
@@ -88,19 +88,24 @@ export async function takeOverCheckpoint(
       if (chunk.pos <= chunk.offset && !mark) continue;
       const file = files.get(chunk.path)!;
       const opened = openDataFile(chunk.path, chunk.compression, chunk.offset, settings.readBlockSize);
-      let prefixCrc: number | undefined;
+      // A compressed chunk Lightning finished is at its end marker, not at a byte of the stream: its
+      // position is where the stream ends.
+      const toTheEnd = chunk.compression !== 'none' && isFinished(chunk);
+      let prefix: { crc: number; length: number } | undefined;
       try {
-        prefixCrc = await checksumOfFirst(opened.bytes, chunk.pos - chunk.offset);
+        prefix = toTheEnd ? await checksumOfAll(opened.bytes) : await checksumOfFirst(opened.bytes, chunk.pos - chunk.offset).then((crc) => (crc === undefined ? undefined : { crc, length: chunk.pos - chunk.offset }));
       } finally {
         opened.close();
       }
-      if (prefixCrc === undefined) throw nonRetryable('SourceChangedError', `${chunk.path} is shorter than the position ${chunk.pos} the checkpoint in ${source} recorded. ${remedy}`);
+      if (prefix === undefined) throw nonRetryable('SourceChangedError', `${chunk.path} is shorter than the position ${chunk.pos} the checkpoint in ${source} recorded. ${remedy}`);
+      const prefixCrc = prefix.crc;
+      const pos = chunk.offset + prefix.length;
       const identity: ChunkIdentity = { taskId: settings.taskId, tableKey: table.key, path: chunk.path, offset: chunk.offset };
       const progressSql = saveChunkProgressSql(
         settings.taskInfoSchema,
         identity,
         {
-          pos: chunk.pos,
+          pos,
           rows: chunk.rows,
           // The rows written before are not ours to checksum: verification compares counts for this table.
           checksum: '0',
@@ -123,11 +128,18 @@ export async function takeOverCheckpoint(
 }
 
 /**
- * A compressed chunk's end_offset may be an estimate: it is read to its end (skipping the rows
- * before pos) rather than trusted as finished.
+ * Lightning's end_offset of a compressed chunk, whose length it cannot know before reading it
+ * (TableFileSizeINF, 10 TiB): it reads such a chunk to its end and then saves pos = end_offset.
+ */
+export const lightningUnknownEnd = 10 * 1024 ** 4;
+
+/**
+ * A compressed chunk's end_offset may otherwise be an estimate: such a chunk is read to its end
+ * (skipping the rows before pos) rather than trusted as finished.
  */
 function isFinished(chunk: ChunkCheckpoint): boolean {
-  return chunk.compression === 'none' && chunk.endOffset > 0 && chunk.pos >= chunk.endOffset;
+  if (chunk.endOffset <= 0 || chunk.pos < chunk.endOffset) return false;
+  return chunk.compression === 'none' || chunk.endOffset >= lightningUnknownEnd;
 }
 
 /**

@@ -56,3 +56,15 @@ export async function checksumOfFirst(bytes: AsyncIterable<Buffer>, length: numb
   }
   return remaining === 0 ? crc : undefined;
 }
+
+/** The CRC and length of a whole stream. */
+export async function checksumOfAll(bytes: AsyncIterable<Buffer>): Promise<{ crc: number; length: number }> {
+  let crc = 0;
+  let length = 0;
+  for await (const buffer of bytes) {
+    if (buffer.length === 0) continue;
+    crc = zlib.crc32(buffer, crc);
+    length += buffer.length;
+  }
+  return { crc, length };
+}

@@ -8,6 +8,10 @@ interface Release01Result {
 /** Prints the task's outcome; returns the exit code: 0 only when every table was verified (or verification is off by choice). */
 export function printSummary(result: ImportTaskResult | Release01Result, out: (line: string) => void): number {
   const outcome = Array.isArray(result.tables) ? fromRelease01(result as Release01Result) : (result as ImportTaskResult);
+  if (outcome.takenOver) {
+    const { source, tables, chunks, rows } = outcome.takenOver;
+    out(`took over the Lightning checkpoint in ${source}: ${tables} tables, ${chunks} chunks, ${rows} rows it had imported`);
+  }
   for (const { key, note } of outcome.notes) out(`${key}: ${note}`);
   const removed = outcome.removed > 0 ? `, ${outcome.removed} removed from the task` : '';
   out(`import finished: ${outcome.tables} tables, ${outcome.rows} rows, ${outcome.checksummed} verified by checksum${removed}`);

@@ -11,8 +11,10 @@ const tablesNamed = 5;
 /**
  * The tables the plan writes are empty where they exist (a new task wrote none of their rows), and
  * exist with `no-schema`: the task would refuse them once started, leaving a failed task behind.
+ * Tables a Lightning checkpoint lists (`takenOver`) may hold rows: the task takes them over, and
+ * checks them itself against what the checkpoint says was imported.
  */
-export async function checkTargetTables(pool: Pool, plan: SourcePlan, noSchema: boolean): Promise<string | undefined> {
+export async function checkTargetTables(pool: Pool, plan: SourcePlan, noSchema: boolean, takenOver: ReadonlySet<string> = new Set()): Promise<string | undefined> {
   const schemas = [...new Set(plan.tables.map((table) => table.schema))];
   if (schemas.length === 0) return undefined;
   const [rows] = await pool.query<RowDataPacket[]>(
@@ -25,7 +27,7 @@ export async function checkTargetTables(pool: Pool, plan: SourcePlan, noSchema: 
     const missing = plan.tables.filter((table) => !exists(table));
     if (missing.length > 0) return `${namedList(missing.map((table) => table.key))} ${missing.length === 1 ? 'does' : 'do'} not exist in the target: with [mydumper] no-schema = true, create them beforehand`;
   }
-  const present = plan.tables.filter(exists);
+  const present = plan.tables.filter((table) => exists(table) && !takenOver.has(table.key));
   const holding: SourcePlan['tables'] = [];
   for (let start = 0; start < present.length; start += tablesPerStatement) {
     const batch = present.slice(start, start + tablesPerStatement);

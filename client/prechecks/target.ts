@@ -5,6 +5,7 @@ import type { SourcePlan } from '../../activities/task-types';
 import type { Config } from '../config/schema';
 import { targetSettingsOf } from '../task-settings';
 import { missingPrivileges, type Grant } from './privileges';
+import { checkpointTableKeys } from './checkpoint';
 import { checkTargetTables } from './target-tables';
 
 /** What the import does in the schemas it writes: create the tables, load and verify rows, add indexes back. */
@@ -29,7 +30,7 @@ export async function checkTarget(config: Config, plan: Promise<SourcePlan | und
     const source = await plan;
     if (!source) return [];
     const problems: string[] = [];
-    const tables = await checkTargetTables(pool, source, config.mydumper['no-schema']);
+    const tables = await checkTargetTables(pool, source, config.mydumper['no-schema'], await checkpointTableKeys(config));
     if (tables) problems.push(tables);
     if (!config.lightning['check-requirements'] || grants.length === 0) return problems;
     const needs = new Map<string, string[]>();

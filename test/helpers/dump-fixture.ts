@@ -47,6 +47,12 @@ export interface FixtureOptions {
   rows: number;
   /** Rows per data file (several files per table). */
   rowsPerFile?: number;
+  /**
+   * How binary values are written: `mixed` (the default) writes some as hex and some as `_binary '…'`
+   * strings of raw bytes (as mydumper does); `hex` writes them all as hex, which stock Lightning's
+   * parser also reads (it takes no `_binary` introducer).
+   */
+  binaryLiterals?: 'mixed' | 'hex';
 }
 
 export function generateDump(options: FixtureOptions): DumpFixture {
@@ -110,7 +116,7 @@ export function generateDump(options: FixtureOptions): DumpFixture {
     );
     for (let start = 0, file = 0; start < table.rows.length; start += perFile, file++) {
       const rows = table.rows.slice(start, start + perFile);
-      const body = table.format === 'sql' ? sqlFile(table.name, rows) : csvFile(table, rows);
+      const body = table.format === 'sql' ? sqlFile(table.name, rows, options.binaryLiterals ?? 'mixed') : csvFile(table, rows);
       const name = `${options.schema}.${table.name}.${String(file).padStart(9, '0')}.${table.format}`;
       // Every second file is gzip-compressed, as `dumpling --compress gzip` writes them.
       if (file % 2 === 1) fs.writeFileSync(path.join(options.dir, name + '.gz'), zlib.gzipSync(body));
@@ -122,7 +128,7 @@ export function generateDump(options: FixtureOptions): DumpFixture {
 
 const sqlEscapes: Record<string, string> = { '\0': '\\0', '\n': '\\n', '\r': '\\r', '\\': '\\\\', "'": "\\'", '\x1a': '\\Z' };
 
-function sqlLiteral(value: FixtureValue, column: number, table: string): Buffer {
+function sqlLiteral(value: FixtureValue, column: number, table: string, binaryLiterals: 'mixed' | 'hex'): Buffer {
   if (value === null) return Buffer.from('NULL');
   if (typeof value === 'number') {
     if (table === 'typed' && column === 8) return Buffer.from(`b'${value.toString(2)}'`);
@@ -130,7 +136,7 @@ function sqlLiteral(value: FixtureValue, column: number, table: string): Buffer 
   }
   if (Buffer.isBuffer(value)) {
     // Dumps write binary both ways: hex, and a _binary string holding the raw bytes.
-    if (column === 7) return Buffer.from(value.length > 0 ? `0x${value.toString('hex').toUpperCase()}` : "X''");
+    if (column === 7 || binaryLiterals === 'hex') return Buffer.from(value.length > 0 ? `0x${value.toString('hex').toUpperCase()}` : "X''");
     return Buffer.concat([Buffer.from("_binary '"), escapeBytes(value), Buffer.from("'")]);
   }
   if (/^-?\d+(\.\d+)?$/.test(value) && !(table === 'keyless' && column === 1)) return Buffer.from(value);
@@ -142,12 +148,12 @@ function escapeBytes(bytes: Buffer): Buffer {
   return Buffer.from(raw, 'latin1');
 }
 
-function sqlFile(table: string, rows: FixtureValue[][]): Buffer {
+function sqlFile(table: string, rows: FixtureValue[][], binaryLiterals: 'mixed' | 'hex'): Buffer {
   const parts: Buffer[] = [Buffer.from("/*!40101 SET NAMES binary*/;\n/*!40014 SET FOREIGN_KEY_CHECKS=0*/;\n/*!40103 SET TIME_ZONE='+00:00' */;\n")];
   for (let i = 0; i < rows.length; i += 50) {
     parts.push(Buffer.from(`INSERT INTO \`${table}\` VALUES\n`));
     rows.slice(i, i + 50).forEach((row, index, batch) => {
-      parts.push(Buffer.from('('), ...row.flatMap((value, column) => (column > 0 ? [Buffer.from(','), sqlLiteral(value, column, table)] : [sqlLiteral(value, column, table)])));
+      parts.push(Buffer.from('('), ...row.flatMap((value, column) => (column > 0 ? [Buffer.from(','), sqlLiteral(value, column, table, binaryLiterals)] : [sqlLiteral(value, column, table, binaryLiterals)])));
       parts.push(Buffer.from(index === batch.length - 1 ? ');\n' : '),\n'));
     });
   }
