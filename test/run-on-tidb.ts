@@ -18,7 +18,7 @@ const filesOnTidb = [
   'row-checksum', // verification's checksum computed by TiDB equals the source's
   'error-records', // type_error_v1 and conflict records within max-error and past it
   'operator-ctl', // ctl ignore and destroy on failed tables
-  'kill-worker', // kill -9 of `tempest worker` processes mid-import
+  'faults/worker-kill', // kill -9 of `tempest worker` processes mid-import
   'checkpoints', // the file and MySQL checkpoint snapshots
   'exactly-once',
 ];
