@@ -41,7 +41,7 @@ export interface FaultScenario {
 
 const tempest = path.resolve(__dirname, '../../../bin/tempest');
 
-export function faultScenario(prefix: string, rows = 2000): FaultScenario {
+export function faultScenario(prefix: string, rows = 12000): FaultScenario {
   const schema = uniqueName(prefix);
   const reference = `${schema}_ref`;
   const taskInfo = `${schema}_info`;
