@@ -3,24 +3,13 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Compression, DataFileType } from '../../activities/source/layout-types';
 import type { TaskSettings, VerifyResult } from '../../activities/task-types';
 import type { CheckpointStatusCode } from '../checkpoint-status';
-import { tableWrittenSignal, type CheckpointCtlRequest, type CheckpointCtlResponse, type TableFailure } from '../definitions';
+import { tableWrittenSignal, type CheckpointCtlRequest, type CheckpointCtlResponse, type TableFailure, type TaskPhase } from '../definitions';
 
-export type { CheckpointCtlRequest, CheckpointCtlResponse, TableFailure };
+export type { CheckpointCtlRequest, CheckpointCtlResponse, TableFailure, TaskPhase };
 
 export interface ImportTaskInput {
   settings: Omit<TaskSettings, 'taskId'>;
 }
-
-export type TaskPhase =
-  | 'planning'
-  | 'restoring schemas'
-  | 'prechecking'
-  | 'importing'
-  | 'waiting for operator'
-  | 'restoring views'
-  | 'finishing'
-  | 'finished'
-  | 'failed';
 
 export interface TableState {
   key: string;
