@@ -104,6 +104,21 @@ async function removeFinishedTask(
     await pool.end();
   }
   await temporal.client.workflowService.deleteWorkflowExecution({ namespace: temporal.namespace, workflowExecution: { workflowId: task.workflowId } });
+  // The server deletes in the background: the next `import` must not find the task still there.
+  await gone(task);
   out(`task ${task.workflowId}: checkpoint removed; \`tempest import ${options.selector}\` starts a new task (the target tables must be empty again, or dropped)`);
   return 0;
+}
+
+async function gone(task: WorkflowHandle): Promise<void> {
+  for (let waited = 0; waited < 30_000; waited += 200) {
+    try {
+      await task.describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new UserError(`task ${task.workflowId}: Temporal has not deleted it after 30 s; run the command again`);
 }
